@@ -1,0 +1,2 @@
+export * from './schema';
+export * as schema from './schema';

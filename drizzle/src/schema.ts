@@ -1,0 +1,186 @@
+// drizzle-orm view of the tables created by drizzle/migrations (the SQL is the source of truth; a test
+// compares the two so they cannot drift apart).
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  customType,
+  doublePrecision,
+  inet,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
+  dataType: () => 'bytea',
+});
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+
+export const tenants = pgTable('tenants', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull(),
+  slug: text('slug').notNull(),
+  settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
+  createdAt: createdAt(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const userRoles = ['super_admin', 'admin', 'operator', 'viewer'] as const;
+
+export const users = pgTable('users', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  tenantId: uuid('tenant_id'),
+  email: text('email').notNull(),
+  name: text('name').notNull().default(''),
+  role: text('role', { enum: userRoles }).notNull(),
+  srpSalt: text('srp_salt'),
+  srpVerifier: text('srp_verifier'),
+  secretKeyId: text('secret_key_id'),
+  secretKeyVersion: integer('secret_key_version').notNull().default(0),
+  secretKeyCreatedAt: timestamp('secret_key_created_at', { withTimezone: true }),
+  mustEnroll: boolean('must_enroll').notNull().default(true),
+  disabledAt: timestamp('disabled_at', { withTimezone: true }),
+  lastLoginAt: timestamp('last_login_at', { withTimezone: true }),
+  createdAt: createdAt(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const collectors = pgTable('collectors', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  tenantId: uuid('tenant_id').notNull(),
+  name: text('name').notNull(),
+  site: text('site').notNull().default(''),
+  publicKey: jsonb('public_key').$type<Record<string, unknown>>(),
+  status: text('status', { enum: ['pending', 'online', 'offline', 'revoked'] })
+    .notNull()
+    .default('pending'),
+  version: text('version'),
+  lastSeenAt: timestamp('last_seen_at', { withTimezone: true }),
+  enrolledAt: timestamp('enrolled_at', { withTimezone: true }),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  createdAt: createdAt(),
+});
+
+export const deviceStatuses = [
+  'unknown',
+  'online',
+  'offline',
+  'degraded',
+  'unreachable',
+  'auth_failed',
+  'tls_failed',
+] as const;
+export const tlsModes = ['strict', 'self_signed', 'any', 'plain'] as const;
+
+export const devices = pgTable('devices', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  tenantId: uuid('tenant_id').notNull(),
+  collectorId: uuid('collector_id'),
+  name: text('name').notNull(),
+  host: text('host').notNull(),
+  port: integer('port').notNull().default(8728),
+  tlsMode: text('tls_mode', { enum: tlsModes }).notNull().default('any'),
+  credentialsEnc: bytea('credentials_enc'),
+  credentialsKeyVersion: integer('credentials_key_version'),
+  model: text('model'),
+  boardName: text('board_name'),
+  serial: text('serial'),
+  routerosVersion: text('routeros_version'),
+  firmware: text('firmware'),
+  architecture: text('architecture'),
+  status: text('status', { enum: deviceStatuses }).notNull().default('unknown'),
+  lastSeenAt: timestamp('last_seen_at', { withTimezone: true }),
+  latitude: doublePrecision('latitude'),
+  longitude: doublePrecision('longitude'),
+  notes: text('notes').notNull().default(''),
+  createdAt: createdAt(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const deviceGroups = pgTable('device_groups', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  tenantId: uuid('tenant_id').notNull(),
+  name: text('name').notNull(),
+  description: text('description').notNull().default(''),
+  createdAt: createdAt(),
+});
+
+export const deviceGroupMembers = pgTable(
+  'device_group_members',
+  {
+    tenantId: uuid('tenant_id').notNull(),
+    groupId: uuid('group_id').notNull(),
+    deviceId: uuid('device_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.groupId, t.deviceId] })],
+);
+
+export const tags = pgTable('tags', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  tenantId: uuid('tenant_id').notNull(),
+  name: text('name').notNull(),
+  color: text('color').notNull().default('#64748b'),
+  createdAt: createdAt(),
+});
+
+export const deviceTags = pgTable(
+  'device_tags',
+  {
+    tenantId: uuid('tenant_id').notNull(),
+    tagId: uuid('tag_id').notNull(),
+    deviceId: uuid('device_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tagId, t.deviceId] })],
+);
+
+export const apiKeys = pgTable('api_keys', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  tenantId: uuid('tenant_id').notNull(),
+  userId: uuid('user_id'),
+  name: text('name').notNull(),
+  prefix: text('prefix').notNull(),
+  keyHash: bytea('key_hash').notNull(),
+  role: text('role', { enum: ['operator', 'viewer'] }).notNull(),
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+  expiresAt: timestamp('expires_at', { withTimezone: true }),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  createdAt: createdAt(),
+});
+
+export const auditLog = pgTable('audit_log', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  tenantId: uuid('tenant_id'),
+  actorType: text('actor_type', { enum: ['user', 'api_key', 'collector', 'system', 'anonymous'] }).notNull(),
+  actorId: uuid('actor_id'),
+  action: text('action').notNull(),
+  targetType: text('target_type'),
+  targetId: text('target_id'),
+  outcome: text('outcome', { enum: ['success', 'failure'] })
+    .notNull()
+    .default('success'),
+  ip: inet('ip'),
+  userAgent: text('user_agent'),
+  requestId: text('request_id'),
+  detailsEnc: bytea('details_enc'),
+  txid: bigint('txid', { mode: 'number' }).notNull().default(sql`txid_current()`),
+  createdAt: createdAt(),
+});
+
+export const allTables = {
+  tenants,
+  users,
+  collectors,
+  devices,
+  device_groups: deviceGroups,
+  device_group_members: deviceGroupMembers,
+  tags,
+  device_tags: deviceTags,
+  api_keys: apiKeys,
+  audit_log: auditLog,
+};

@@ -1,0 +1,110 @@
+// The edge's configuration: one zod-validated object built from the Worker env (and, in `npm start`, from
+// the process env before wrangler starts, so bad configuration stops startup with one clear line).
+import { z } from 'zod';
+
+export const Environment = z.enum(['development', 'test', 'production']);
+
+// Values that appear in docs, examples and our own dev defaults: never acceptable outside development.
+const KNOWN_INSECURE = new Set([
+  'changeme',
+  'change-me',
+  'secret',
+  'password',
+  'jwt-secret',
+  'your-secret-key',
+  'dev-secret-do-not-use-in-production-000000000000',
+  'tod-dev-jwt-secret-not-for-production-use-0000000',
+  'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
+]);
+
+function parsesAsUrl(v: string): boolean {
+  try {
+    new URL(v);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const postgresUrl = z
+  .string({ error: 'is required' })
+  .trim()
+  .refine((v) => /^postgres(ql)?:\/\/[^/]+/.test(v) && parsesAsUrl(v), 'must be a postgres:// URL');
+
+const wsUrl = z
+  .string({ error: 'is required' })
+  .trim()
+  .refine((v) => /^wss?:\/\//.test(v) && parsesAsUrl(v), 'must be a ws:// or wss:// URL (NATS websocket)');
+
+const base64Key32 = z
+  .string({ error: 'is required' })
+  .trim()
+  .refine((v) => {
+    try {
+      return atob(v).length === 32;
+    } catch {
+      return false;
+    }
+  }, 'must be 32 random bytes in base64 (e.g. `openssl rand -base64 32`)');
+
+export const EdgeEnv = z.object({
+  ENVIRONMENT: Environment.default('production'),
+  APP_VERSION: z.string().default('0.0.0-dev'),
+  DATABASE_URL: postgresUrl,
+  NATS_WS_URL: wsUrl,
+  JWT_SECRET_KEY: z
+    .string({ error: 'is required' })
+    .min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 48`)'),
+  CREDENTIAL_ENCRYPTION_KEY: base64Key32,
+  FIRST_ADMIN_EMAIL: z.email('must be an email address').toLowerCase().optional(),
+  FIRST_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+});
+export type EdgeConfig = z.infer<typeof EdgeEnv>;
+
+export class ConfigError extends Error {
+  readonly code = 'misconfigured';
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
+    super(`${variable} ${detail}`);
+  }
+}
+
+function isLowEntropy(secret: string): boolean {
+  return new Set(secret).size < 8;
+}
+
+/** Validates the env; throws ConfigError naming the first bad variable. Never echoes a secret's value. */
+export function loadConfig(env: Record<string, unknown>): EdgeConfig {
+  const parsed = EdgeEnv.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0] ?? 'environment');
+    const present = env[variable] !== undefined && env[variable] !== '';
+    throw new ConfigError(variable, present ? issue.message : 'is required');
+  }
+  const cfg = parsed.data;
+  if (cfg.ENVIRONMENT !== 'development') {
+    for (const name of ['JWT_SECRET_KEY', 'CREDENTIAL_ENCRYPTION_KEY'] as const) {
+      const value = cfg[name];
+      if (KNOWN_INSECURE.has(value) || isLowEntropy(value) || /^(dev|test)[-_]/i.test(value)) {
+        throw new ConfigError(
+          name,
+          `is a known-insecure value; generate a random one (ENVIRONMENT=${cfg.ENVIRONMENT})`,
+        );
+      }
+    }
+    if (
+      atob(cfg.CREDENTIAL_ENCRYPTION_KEY)
+        .split('')
+        .every((c) => c === '\0')
+    ) {
+      throw new ConfigError('CREDENTIAL_ENCRYPTION_KEY', 'is all zero bytes; generate a random key');
+    }
+    if (cfg.FIRST_ADMIN_PASSWORD && KNOWN_INSECURE.has(cfg.FIRST_ADMIN_PASSWORD)) {
+      throw new ConfigError('FIRST_ADMIN_PASSWORD', 'is a known-insecure value');
+    }
+  }
+  return cfg;
+}

@@ -1,0 +1,6 @@
+// The edge Worker: the Hono app and the Durable Object classes wrangler.toml binds.
+import { createApp } from './app';
+
+export { RateLimiter } from './hubs/rate-limiter';
+
+export default createApp();

