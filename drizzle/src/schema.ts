@@ -64,6 +64,8 @@ export const collectors = pgTable('collectors', {
   lastSeenAt: timestamp('last_seen_at', { withTimezone: true }),
   enrolledAt: timestamp('enrolled_at', { withTimezone: true }),
   revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  enrollTokenHash: bytea('enroll_token_hash'),
+  enrollTokenExpiresAt: timestamp('enroll_token_expires_at', { withTimezone: true }),
   createdAt: createdAt(),
 });
 
@@ -172,6 +174,65 @@ export const auditLog = pgTable('audit_log', {
   createdAt: createdAt(),
 });
 
+export const srpHandshakes = pgTable('srp_handshakes', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  userId: uuid('user_id'),
+  email: text('email').notNull(),
+  serverSecret: text('server_secret').notNull(),
+  serverPublic: text('server_public').notNull(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  consumedAt: timestamp('consumed_at', { withTimezone: true }),
+  createdAt: createdAt(),
+});
+
+export const refreshTokens = pgTable('refresh_tokens', {
+  id: uuid('id').primaryKey(),
+  familyId: uuid('family_id').notNull(),
+  userId: uuid('user_id').notNull(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  usedAt: timestamp('used_at', { withTimezone: true }),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  createdAt: createdAt(),
+});
+
+export const invitationRoles = ['admin', 'operator', 'viewer'] as const;
+
+export const invitations = pgTable('invitations', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  tenantId: uuid('tenant_id').notNull(),
+  email: text('email').notNull(),
+  role: text('role', { enum: invitationRoles }).notNull(),
+  tokenHash: bytea('token_hash').notNull(),
+  invitedBy: uuid('invited_by'),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  acceptedAt: timestamp('accepted_at', { withTimezone: true }),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  createdAt: createdAt(),
+});
+
+export const tenantKeys = pgTable(
+  'tenant_keys',
+  {
+    tenantId: uuid('tenant_id').notNull(),
+    version: integer('version').notNull(),
+    kms: text('kms', { enum: ['local', 'transit'] }).notNull(),
+    wrappedKey: bytea('wrapped_key').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.version] })],
+);
+
+export const kmsEvents = pgTable('kms_events', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  tenantId: uuid('tenant_id').notNull(),
+  operation: text('operation', { enum: ['generate', 'wrap', 'unwrap', 'rewrap'] }).notNull(),
+  kms: text('kms').notNull(),
+  keyVersion: integer('key_version').notNull(),
+  purpose: text('purpose').notNull().default(''),
+  requestId: text('request_id'),
+  createdAt: createdAt(),
+});
+
 export const allTables = {
   tenants,
   users,
@@ -183,4 +244,9 @@ export const allTables = {
   device_tags: deviceTags,
   api_keys: apiKeys,
   audit_log: auditLog,
+  srp_handshakes: srpHandshakes,
+  refresh_tokens: refreshTokens,
+  invitations,
+  tenant_keys: tenantKeys,
+  kms_events: kmsEvents,
 };
