@@ -1,11 +1,21 @@
 // Builds the Hono app: middleware, one route module per resource, and the JSON error shape everywhere.
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
 import type { AppEnv } from './env';
 import { ApiError, handleError, handleNotFound } from './errors';
+import { configFor } from './middleware/config';
+import { database } from './middleware/db';
 import { requestId } from './middleware/request-id';
+import { auditLogsRoute, kmsEventsRoute } from './routes/audit-logs';
+import { auth } from './routes/auth';
+import { collectorsRoute } from './routes/collectors';
+import { deviceGroupsRoute, tagsRoute } from './routes/device-sets';
+import { devicesRoute } from './routes/devices';
 import { health } from './routes/health';
+import { tenantsRoute } from './routes/tenants';
+import { apiKeysRoute, invitationsRoute, usersRoute } from './routes/users';
 
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -15,6 +25,24 @@ export function createApp(): Hono<AppEnv> {
       contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
       strictTransportSecurity: 'max-age=63072000; includeSubDomains',
       xFrameOptions: 'DENY',
+      referrerPolicy: 'strict-origin-when-cross-origin',
+    }),
+  );
+  // CORS from config (CORS_ORIGINS, comma-separated); none allowed by default (web calls through a binding).
+  app.use(
+    '/api/*',
+    cors({
+      origin: (origin, c) => {
+        const allowed = (c.env.CORS_ORIGINS ?? '')
+          .split(',')
+          .map((s: string) => s.trim())
+          .filter(Boolean);
+        return allowed.includes(origin) ? origin : null;
+      },
+      credentials: true,
+      allowHeaders: ['Content-Type', 'X-API-Key', 'X-Tenant-Id', 'X-Request-Id', 'Authorization'],
+      allowMethods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'],
+      maxAge: 600,
     }),
   );
   app.use(
@@ -26,7 +54,23 @@ export function createApp(): Hono<AppEnv> {
       },
     }),
   );
+  app.use('/api/*', async (c, next) => {
+    c.set('config', configFor(c.env));
+    await next();
+  });
+  app.use('/api/*', database);
   app.route('/health', health);
+  app.route('/api/auth', auth);
+  app.route('/api/tenants', tenantsRoute);
+  app.route('/api/users', usersRoute);
+  app.route('/api/invitations', invitationsRoute);
+  app.route('/api/api-keys', apiKeysRoute);
+  app.route('/api/devices', devicesRoute);
+  app.route('/api/device-groups', deviceGroupsRoute);
+  app.route('/api/tags', tagsRoute);
+  app.route('/api/collectors', collectorsRoute);
+  app.route('/api/audit-logs', auditLogsRoute);
+  app.route('/api/kms-events', kmsEventsRoute);
   app.notFound(handleNotFound);
   app.onError(handleError);
   return app;

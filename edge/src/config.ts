@@ -58,6 +58,8 @@ export const EdgeEnv = z.object({
   CREDENTIAL_ENCRYPTION_KEY: base64Key32,
   FIRST_ADMIN_EMAIL: z.email('must be an email address').toLowerCase().optional(),
   FIRST_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+  /** Comma-separated origins allowed by CORS (none by default: web reaches the edge through a binding). */
+  CORS_ORIGINS: z.string().default(''),
 });
 export type EdgeConfig = z.infer<typeof EdgeEnv>;
 

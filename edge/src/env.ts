@@ -1,5 +1,8 @@
 // The Worker's bindings (wrangler.toml vars, secrets and Durable Objects) and the Hono context types.
+import type { Role } from '@tod/contracts';
 import type { EdgeConfig } from './config';
+import type { Db } from './db';
+import type { RateLimiter } from './hubs/rate-limiter';
 
 export interface Bindings {
   ENVIRONMENT?: string;
@@ -10,12 +13,30 @@ export interface Bindings {
   CREDENTIAL_ENCRYPTION_KEY?: string;
   FIRST_ADMIN_EMAIL?: string;
   FIRST_ADMIN_PASSWORD?: string;
-  RATE_LIMITER: DurableObjectNamespace;
+  CORS_ORIGINS?: string;
+  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
+}
+
+/** Who is calling: a logged-in user (JWT) or an API key. */
+export interface Principal {
+  kind: 'user' | 'api_key';
+  /** user id or API key id */
+  id: string;
+  /** the user behind the call (the key's creator for API keys) */
+  userId: string | null;
+  tenantId: string | null;
+  role: Role;
+  /** refresh family of a user session */
+  sessionId: string | null;
 }
 
 export interface Variables {
   requestId: string;
   config: EdgeConfig;
+  openDb: () => Db;
+  principal: Principal;
+  /** The tenant this request acts in (tenant routes only). */
+  tenantId: string;
 }
 
 export type AppEnv = { Bindings: Bindings; Variables: Variables };

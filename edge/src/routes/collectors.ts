@@ -1,0 +1,96 @@
+// /api/collectors: list (viewer), create with a one-time enrol token, new token, revoke (admin).
+import { CreateCollectorRequest } from '@tod/contracts';
+import { collectors } from '@tod/drizzle/schema';
+import { asc, eq } from 'drizzle-orm';
+import { Hono } from 'hono';
+import type { AppEnv } from '../env';
+import { ApiError } from '../errors';
+import { inTenant, requireRole, sha256 } from '../middleware/auth';
+import { randomToken } from '../services/tokens-random';
+import { pathId, readBody } from '../validate';
+import { iso } from './dto';
+
+export const ENROLL_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
+
+type Row = typeof collectors.$inferSelect;
+const dto = (r: Row) => ({
+  id: r.id,
+  name: r.name,
+  site: r.site,
+  status: r.status,
+  version: r.version,
+  lastSeenAt: iso(r.lastSeenAt),
+  enrolledAt: iso(r.enrolledAt),
+  revokedAt: iso(r.revokedAt),
+  createdAt: iso(r.createdAt)!,
+});
+
+async function newEnrollToken() {
+  const token = randomToken('tce_');
+  return { token, hash: await sha256(token), expiresAt: new Date(Date.now() + ENROLL_TOKEN_TTL_MS) };
+}
+
+export const collectorsRoute = new Hono<AppEnv>();
+
+collectorsRoute.get('/', requireRole('viewer'), async (c) => {
+  const rows = await inTenant(c, ({ tx }) =>
+    tx.select().from(collectors).orderBy(asc(collectors.name)).limit(1000),
+  );
+  return c.json({ items: rows.map(dto), nextCursor: null });
+});
+
+collectorsRoute.get('/:id', requireRole('viewer'), async (c) => {
+  const id = pathId(c);
+  const row = await inTenant(
+    c,
+    async ({ tx }) => (await tx.select().from(collectors).where(eq(collectors.id, id)))[0],
+  );
+  if (!row) throw new ApiError(404, 'not_found', 'collector not found');
+  return c.json(dto(row));
+});
+
+collectorsRoute.post('/', requireRole('admin'), async (c) => {
+  const body = await readBody(c, CreateCollectorRequest);
+  const t = await newEnrollToken();
+  const row = await inTenant(c, async (s) => {
+    const [r] = await s.tx
+      .insert(collectors)
+      .values({ tenantId: s.tenantId, ...body, enrollTokenHash: t.hash, enrollTokenExpiresAt: t.expiresAt })
+      .returning();
+    await s.audit({ action: 'collector.create', targetType: 'collector', targetId: r!.id, details: body });
+    return r!;
+  });
+  return c.json({ ...dto(row), enrollToken: t.token, enrollTokenExpiresAt: t.expiresAt.toISOString() }, 201);
+});
+
+collectorsRoute.post('/:id/enroll-token', requireRole('admin'), async (c) => {
+  const id = pathId(c);
+  const t = await newEnrollToken();
+  const row = await inTenant(c, async (s) => {
+    const [r] = await s.tx
+      .update(collectors)
+      .set({ enrollTokenHash: t.hash, enrollTokenExpiresAt: t.expiresAt })
+      .where(eq(collectors.id, id))
+      .returning({ id: collectors.id, status: collectors.status });
+    if (r?.status === 'revoked') throw new ApiError(409, 'conflict', 'collector is revoked');
+    if (r) await s.audit({ action: 'collector.enroll_token', targetType: 'collector', targetId: id });
+    return r;
+  });
+  if (!row) throw new ApiError(404, 'not_found', 'collector not found');
+  return c.json({ collectorId: id, token: t.token, expiresAt: t.expiresAt.toISOString() }, 201);
+});
+
+collectorsRoute.post('/:id/revoke', requireRole('admin'), async (c) => {
+  const id = pathId(c);
+  const row = await inTenant(c, async (s) => {
+    const [r] = await s.tx
+      .update(collectors)
+      .set({ status: 'revoked', revokedAt: new Date(), enrollTokenHash: null, enrollTokenExpiresAt: null })
+      .where(eq(collectors.id, id))
+      .returning();
+    if (r) await s.audit({ action: 'collector.revoke', targetType: 'collector', targetId: id });
+    return r;
+  });
+  if (!row) throw new ApiError(404, 'not_found', 'collector not found');
+  return c.json(dto(row));
+});
