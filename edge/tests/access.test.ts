@@ -1,5 +1,6 @@
 // Role matrix (every route × every role × another tenant), tenant isolation probes and audit entries per
 // write, all from outside the Worker.
+import { ApiErrorBody } from '@tod/contracts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Session } from './client';
 import { Session as S } from './client';
@@ -168,5 +169,149 @@ describe('tenant isolation', () => {
     const { id } = (await res.json()) as { id: string };
     const [row] = await w.sql`SELECT tenant_id FROM tags WHERE id = ${id}`;
     expect(row).toEqual({ tenant_id: w.tenantA });
+  });
+});
+
+describe('bad input to every route', () => {
+  const SQL = "'; DROP TABLE devices; --";
+  const SCRIPT = '<script>alert(1)</script>';
+
+  async function expectErrorShape(res: Response, label: string, statuses?: number[]) {
+    expect(res.status, label).toBeLessThan(500);
+    if (statuses) expect(statuses, `${label}: got ${res.status}`).toContain(res.status);
+    if (res.status >= 400) {
+      const parsed = ApiErrorBody.safeParse(await res.json());
+      expect(parsed.success, label).toBe(true);
+    } else {
+      await res.arrayBuffer();
+    }
+  }
+
+  async function send(route: RouteCase, init: { body?: BodyInit; json?: unknown; type?: string }) {
+    const id = route.target ? await route.target(w, w.tenantA) : '';
+    const path = route.path.replace(':id', id);
+    const headers: Record<string, string> = { 'content-type': init.type ?? 'application/json' };
+    const s = w.rootIn(w.tenantA);
+    return {
+      res: await s.fetch(path, {
+        method: route.method,
+        headers,
+        body: init.json !== undefined ? JSON.stringify(init.json) : init.body,
+      }),
+      label: `${route.method} ${route.path}`,
+    };
+  }
+
+  const withBody = ROUTES.filter((r) => r.body);
+
+  it('refuses wrong types, missing fields, unknown fields and non-objects with 400', async () => {
+    for (const route of withBody) {
+      const valid = route.body!();
+      const variants: unknown[] = [{ ...valid, unexpectedField: true }, [], 'a string', null, 42];
+      if (route.method !== 'PATCH') variants.push({});
+      else variants.push({});
+      for (const key of Object.keys(valid)) {
+        for (const wrong of [{ nested: 1 }, 12345, true]) {
+          if (key === 'deviceIds' && wrong === 12345) continue;
+          variants.push({ ...valid, [key]: wrong });
+        }
+      }
+      for (const v of variants) {
+        const { res, label } = await send(route, { json: v });
+        await expectErrorShape(res, `${label} ${JSON.stringify(v)}`, [400]);
+      }
+    }
+  });
+
+  it('refuses malformed JSON (400), other media types (415) and bodies over 1 MiB (413)', async () => {
+    for (const route of withBody) {
+      const bad = await send(route, { body: '{"name": ' });
+      await expectErrorShape(bad.res, `${bad.label} malformed`, [400]);
+      const text = await send(route, { body: 'name=x', type: 'text/plain' });
+      await expectErrorShape(text.res, `${text.label} text/plain`, [415]);
+      const huge = await send(route, { json: { name: 'x'.repeat(2 * 1024 * 1024) } });
+      await expectErrorShape(huge.res, `${huge.label} huge`, [413]);
+    }
+  });
+
+  it('stores SQL and script payloads as inert text or refuses them, never a 5xx', async () => {
+    for (const route of withBody) {
+      const valid = route.body!();
+      for (const key of Object.keys(valid)) {
+        if (typeof valid[key] !== 'string') continue;
+        for (const payload of [SQL, SCRIPT, `${SQL}\u0000`, '\u202e'.repeat(10)]) {
+          const { res, label } = await send(route, { json: { ...valid, [key]: payload } });
+          expect(res.headers.get('content-type') ?? '', label).not.toContain('text/html');
+          await expectErrorShape(res, `${label} ${key}=${JSON.stringify(payload)}`);
+        }
+      }
+    }
+    const [{ n }] =
+      (await w.sql`SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'devices'`) as unknown as [
+        { n: number },
+      ];
+    expect(n).toBe(1);
+  });
+
+  it('refuses bad query parameters on list routes with 400', async () => {
+    const s = w.rootIn(w.tenantA);
+    for (const q of [
+      'limit=abc',
+      'limit=-1',
+      'limit=100000',
+      'sort=password',
+      'order=sideways',
+      'cursor=%%%',
+      'cursor=eyJ4IjoxfQ',
+      'status=pwned',
+      'nope=1',
+      'collectorId=1%20OR%201=1',
+    ]) {
+      await expectErrorShape(await s.get(`/api/devices?${q}`), `devices ?${q}`, [400]);
+    }
+    for (const q of ['limit=0', 'cursor=abc', 'action=DROP%20TABLE', 'outcome=maybe']) {
+      await expectErrorShape(await s.get(`/api/audit-logs?${q}`), `audit ?${q}`, [400]);
+    }
+    await expectErrorShape(await s.get(`/api/devices?q=${encodeURIComponent(SQL)}`), 'q=sql', [200]);
+    await expectErrorShape(await s.get(`/api/devices?q=${encodeURIComponent('%_\\')}`), 'q=wildcards', [200]);
+  });
+
+  it('answers 404 for ids that are not UUIDs and 401 for malformed credentials', async () => {
+    const s = w.rootIn(w.tenantA);
+    for (const id of ['1', "1' OR '1'='1", '..%2F..%2Fetc', '%00', 'ffffffff-ffff-ffff-ffff-fffffffffffff']) {
+      for (const base of ['/api/devices/', '/api/users/', '/api/tags/', '/api/tenants/']) {
+        await expectErrorShape(await s.get(base + id), base + id, [404]);
+      }
+    }
+    for (const key of ["mktp_' OR 1=1 --", 'mktp_', 'x'.repeat(5000), `mktp_${'A'.repeat(43)}`]) {
+      const res = await w.edge.fetch('/api/devices', { headers: { 'x-api-key': key } });
+      await expectErrorShape(res, `api key ${key.slice(0, 20)}`, [401]);
+    }
+    for (const token of ['Bearer x.y.z', `Bearer ${'a'.repeat(9000)}`, 'Basic abc']) {
+      const res = await w.edge.fetch('/api/devices', { headers: { authorization: token } });
+      await expectErrorShape(res, `authorization ${token.slice(0, 20)}`, [401]);
+    }
+    const tenantHeader = new S(w.edge, { 'x-tenant-id': "'; DROP TABLE tenants; --" });
+    tenantHeader.cookies = w.root.cookies;
+    await expectErrorShape(await tenantHeader.get('/api/devices'), 'x-tenant-id sql', [404]);
+  });
+
+  it('refuses bad bodies on the auth endpoints with 4xx', async () => {
+    const bodies: unknown[] = [{}, { email: 123 }, { email: SQL }, { email: 'a@b.c', extra: 1 }, [], null];
+    for (const path of [
+      '/api/auth/srp/init',
+      '/api/auth/srp/verify',
+      '/api/auth/bootstrap',
+      '/api/auth/invitations/accept',
+    ]) {
+      for (const b of bodies) {
+        const res = await new S(w.edge).post(path, b);
+        await expectErrorShape(res, `${path} ${JSON.stringify(b)}`, [400]);
+      }
+    }
+    const proof = { handshakeId: crypto.randomUUID(), A: 'zz', M1: 'not hex' };
+    await expectErrorShape(await new S(w.edge).post('/api/auth/srp/verify', proof), 'verify non-hex', [400]);
+    const zeroA = { handshakeId: crypto.randomUUID(), A: '00', M1: '00' };
+    await expectErrorShape(await new S(w.edge).post('/api/auth/srp/verify', zeroA), 'verify A=0', [401]);
   });
 });
