@@ -6,7 +6,7 @@ import postgres from 'postgres';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase } from '../../tests/env';
 import { type EdgeHandle, startEdge, TEST_SECRETS } from '../../tests/env/edge';
-import { type Account, bootstrap, cookiesOf, login, newAccount, Session } from './client';
+import { type Account, bootstrap, cookiesOf, errorCode, login, newAccount, Session } from './client';
 
 const ADMIN_EMAIL = 'root@tod.test';
 const BOOTSTRAP_PASSWORD = 'bootstrap-password-123';
@@ -38,7 +38,7 @@ describe('first admin bootstrap', () => {
   it('requires enrolment before the first login', async () => {
     const res = await new Session(edge).post('/api/auth/srp/init', { email: ADMIN_EMAIL });
     expect(res.status).toBe(409);
-    expect((await res.json()).error.code).toBe('enrollment_required');
+    expect(await errorCode(res)).toBe('enrollment_required');
     const [u] =
       await sql`SELECT role, tenant_id, must_enroll, srp_verifier FROM users WHERE email = ${ADMIN_EMAIL}`;
     expect(u).toEqual({ role: 'super_admin', tenant_id: null, must_enroll: true, srp_verifier: null });
@@ -104,7 +104,7 @@ describe('SRP login failures', () => {
       M1: proof.M1,
     });
     expect(res.status).toBe(401);
-    expect((await res.json()).error.code).toBe('invalid_credentials');
+    expect(await errorCode(res)).toBe('invalid_credentials');
     expect(cookiesOf(res)).toEqual({});
     const [audit] =
       await sql`SELECT outcome FROM audit_log WHERE action = 'auth.login' ORDER BY id DESC LIMIT 1`;
@@ -120,7 +120,7 @@ describe('SRP login failures', () => {
     expect((await s.post('/api/auth/srp/verify', msg)).status).toBe(200);
     const replay = await new Session(edge).post('/api/auth/srp/verify', msg);
     expect(replay.status).toBe(401);
-    expect((await replay.json()).error.code).toBe('invalid_handshake');
+    expect(await errorCode(replay)).toBe('invalid_handshake');
   });
 
   it('refuses an expired handshake', async () => {
@@ -135,7 +135,7 @@ describe('SRP login failures', () => {
       M1: proof.M1,
     });
     expect(res.status).toBe(401);
-    expect((await res.json()).error.code).toBe('handshake_expired');
+    expect(await errorCode(res)).toBe('handshake_expired');
   });
 
   it('answers unknown emails like known ones (a stable fake salt), then fails the proof', async () => {
@@ -152,7 +152,7 @@ describe('SRP login failures', () => {
       M1: proof.M1,
     });
     expect(res.status).toBe(401);
-    expect((await res.json()).error.code).toBe('invalid_credentials');
+    expect(await errorCode(res)).toBe('invalid_credentials');
   });
 
   it('limits auth endpoints to 5 requests per minute per IP with 429 and Retry-After', async () => {
@@ -164,7 +164,7 @@ describe('SRP login failures', () => {
     const res = await s.post('/api/auth/srp/init', { email: 'x@tod.test' });
     expect(res.status).toBe(429);
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect((await res.json()).error.code).toBe('rate_limited');
+    expect(await errorCode(res)).toBe('rate_limited');
   });
 });
 
@@ -186,7 +186,7 @@ describe('sessions', () => {
       .sign(new TextEncoder().encode(TEST_SECRETS.JWT_SECRET_KEY));
     const res = await edge.fetch('/api/auth/me', { headers: { authorization: `Bearer ${token}` } });
     expect(res.status).toBe(401);
-    expect((await res.json()).error.code).toBe('token_expired');
+    expect(await errorCode(res)).toBe('token_expired');
   });
 
   it('refuses a token signed with another key or with alg none', async () => {
@@ -216,7 +216,7 @@ describe('sessions', () => {
     thief.cookies.tod_refresh = first;
     const reuse = await thief.post('/api/auth/refresh');
     expect(reuse.status).toBe(401);
-    expect((await reuse.json()).error.code).toBe('token_reused');
+    expect(await errorCode(reuse)).toBe('token_reused');
     const legit = await s.post('/api/auth/refresh');
     expect(legit.status).toBe(401);
     const [audit] = await sql`SELECT outcome FROM audit_log WHERE action = 'auth.refresh_reuse'`;
@@ -237,7 +237,7 @@ describe('sessions', () => {
   it('requires a session for /api/auth/me', async () => {
     const res = await edge.fetch('/api/auth/me');
     expect(res.status).toBe(401);
-    expect((await res.json()).error.code).toBe('unauthenticated');
+    expect(await errorCode(res)).toBe('unauthenticated');
   });
 });
 

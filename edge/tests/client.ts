@@ -1,4 +1,5 @@
 // Test-side API client: logs in exactly as the browser does (contracts/srp), keeps cookies per principal,
+import { ApiErrorBody } from '@tod/contracts';
 // and spreads auth calls over distinct client IPs so the 5/min auth limit only bites where a test wants it.
 import {
   computeLoginProof,
@@ -135,4 +136,9 @@ export async function inviteAndLogin(
   expect(acc.status, await acc.clone().text()).toBe(201);
   const { userId } = (await acc.json()) as { userId: string };
   return { session: await login(edge, account), account, userId };
+}
+
+/** The `error.code` of an API error response (fails the test when the body is not the error shape). */
+export async function errorCode(res: Response): Promise<string> {
+  return ApiErrorBody.parse(await res.json()).error.code;
 }

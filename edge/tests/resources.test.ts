@@ -1,7 +1,7 @@
 // Resource behaviour from outside: device credentials write-only and encrypted at rest, keyset pagination,
 // API keys, collectors' enrol tokens, audit list and CSV export, KMS transparency.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Session } from './client';
+import { errorCode, Session } from './client';
 import { createWorld, type World } from './fixtures';
 
 let w: World;
@@ -156,7 +156,7 @@ describe('devices', () => {
     await w.a.operator.post('/api/device-groups', { name: 'dup' });
     const res = await w.a.operator.post('/api/device-groups', { name: 'dup' });
     expect(res.status).toBe(409);
-    expect((await res.json()).error.code).toBe('conflict');
+    expect(await errorCode(res)).toBe('conflict');
   });
 });
 
