@@ -60,6 +60,21 @@ export const EdgeEnv = z.object({
   FIRST_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
   /** Comma-separated origins allowed by CORS (none by default: web reaches the edge through a binding). */
   CORS_ORIGINS: z.string().default(''),
+  /** Which KMS wraps the per-tenant data keys: `local` (CREDENTIAL_ENCRYPTION_KEY) or OpenBao/Vault `transit`. */
+  KMS_BACKEND: z.enum(['local', 'transit']).default('local'),
+  TRANSIT_ADDR: z
+    .string()
+    .refine((v) => /^https?:\/\//.test(v) && parsesAsUrl(v), 'must be an http(s):// URL')
+    .optional(),
+  TRANSIT_TOKEN: z.string().min(1).optional(),
+  TRANSIT_MOUNT: z
+    .string()
+    .regex(/^[\w/-]+$/)
+    .default('transit'),
+  TRANSIT_KEY_PREFIX: z
+    .string()
+    .regex(/^[\w-]*$/)
+    .default('tod-tenant-'),
 });
 export type EdgeConfig = z.infer<typeof EdgeEnv>;
 
@@ -87,6 +102,10 @@ export function loadConfig(env: Record<string, unknown>): EdgeConfig {
     throw new ConfigError(variable, present ? issue.message : 'is required');
   }
   const cfg = parsed.data;
+  if (cfg.KMS_BACKEND === 'transit') {
+    if (!cfg.TRANSIT_ADDR) throw new ConfigError('TRANSIT_ADDR', 'is required when KMS_BACKEND=transit');
+    if (!cfg.TRANSIT_TOKEN) throw new ConfigError('TRANSIT_TOKEN', 'is required when KMS_BACKEND=transit');
+  }
   if (cfg.ENVIRONMENT !== 'development') {
     for (const name of ['JWT_SECRET_KEY', 'CREDENTIAL_ENCRYPTION_KEY'] as const) {
       const value = cfg[name];

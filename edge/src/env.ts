@@ -14,6 +14,11 @@ export interface Bindings {
   FIRST_ADMIN_EMAIL?: string;
   FIRST_ADMIN_PASSWORD?: string;
   CORS_ORIGINS?: string;
+  KMS_BACKEND?: string;
+  TRANSIT_ADDR?: string;
+  TRANSIT_TOKEN?: string;
+  TRANSIT_MOUNT?: string;
+  TRANSIT_KEY_PREFIX?: string;
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
 }
 
