@@ -8,6 +8,7 @@ import { ApiError, handleError, handleNotFound } from './errors';
 import { configFor } from './middleware/config';
 import { database } from './middleware/db';
 import { requestId } from './middleware/request-id';
+import { DOCS_HTML, openApiDocument } from './openapi';
 import { auditLogsRoute, kmsEventsRoute } from './routes/audit-logs';
 import { auth } from './routes/auth';
 import { collectorsRoute } from './routes/collectors';
@@ -20,14 +21,27 @@ import { apiKeysRoute, invitationsRoute, usersRoute } from './routes/users';
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use(requestId);
-  app.use(
-    secureHeaders({
-      contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
-      strictTransportSecurity: 'max-age=63072000; includeSubDomains',
-      xFrameOptions: 'DENY',
-      referrerPolicy: 'strict-origin-when-cross-origin',
-    }),
-  );
+  const strictHeaders = secureHeaders({
+    contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+    strictTransportSecurity: 'max-age=63072000; includeSubDomains',
+    xFrameOptions: 'DENY',
+    referrerPolicy: 'strict-origin-when-cross-origin',
+  });
+  // /docs (development only) loads Swagger UI from a CDN: the same headers with a CSP that allows it.
+  const docsHeaders = secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'none'"],
+      scriptSrc: ["'unsafe-inline'", 'https://unpkg.com'],
+      styleSrc: ['https://unpkg.com'],
+      imgSrc: ['data:', 'https://unpkg.com'],
+      connectSrc: ["'self'"],
+      frameAncestors: ["'none'"],
+    },
+    strictTransportSecurity: 'max-age=63072000; includeSubDomains',
+    xFrameOptions: 'DENY',
+    referrerPolicy: 'strict-origin-when-cross-origin',
+  });
+  app.use((c, next) => (c.req.path === '/docs' ? docsHeaders(c, next) : strictHeaders(c, next)));
   // CORS from config (CORS_ORIGINS, comma-separated); none allowed by default (web calls through a binding).
   app.use(
     '/api/*',
@@ -60,6 +74,11 @@ export function createApp(): Hono<AppEnv> {
   });
   app.use('/api/*', database);
   app.route('/health', health);
+  app.get('/api/openapi.json', (c) => c.json(openApiDocument(c.var.config.APP_VERSION)));
+  app.get('/docs', (c) => {
+    if (configFor(c.env).ENVIRONMENT === 'production') return handleNotFound(c);
+    return c.html(DOCS_HTML);
+  });
   app.route('/api/auth', auth);
   app.route('/api/tenants', tenantsRoute);
   app.route('/api/users', usersRoute);

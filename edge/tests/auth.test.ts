@@ -6,7 +6,16 @@ import postgres from 'postgres';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase } from '../../tests/env';
 import { type EdgeHandle, startEdge, TEST_SECRETS } from '../../tests/env/edge';
-import { type Account, bootstrap, cookiesOf, errorCode, login, newAccount, Session } from './client';
+import {
+  type Account,
+  bootstrap,
+  cookiesOf,
+  errorCode,
+  login,
+  newAccount,
+  Session,
+  setCookieLines,
+} from './client';
 
 const ADMIN_EMAIL = 'root@tod.test';
 const BOOTSTRAP_PASSWORD = 'bootstrap-password-123';
@@ -72,7 +81,7 @@ describe('first admin bootstrap', () => {
     const json = (await res.json()) as { M2: string; user: { role: string } };
     expect(json.M2).toBe(proof.expectedM2);
     expect(json.user.role).toBe('super_admin');
-    const setCookies = res.headers.getSetCookie();
+    const setCookies = setCookieLines(res);
     expect(setCookies).toHaveLength(2);
     for (const line of setCookies) {
       expect(line).toMatch(/HttpOnly/i);
@@ -263,5 +272,19 @@ describe('re-enrolment (password change, Secret Key rotation)', () => {
       (await old.post('/api/auth/srp/verify', { handshakeId: h.body.handshakeId, A: st.A, M1: p.M1 })).status,
     ).toBe(401);
     root = rotated;
+  });
+});
+
+describe('API description', () => {
+  it('serves /api/openapi.json and, outside production, /docs', async () => {
+    const res = await edge.fetch('/api/openapi.json');
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.paths)).toContain('/api/auth/srp/verify');
+    const docs = await edge.fetch('/docs');
+    expect(docs.status).toBe(200);
+    expect(docs.headers.get('content-security-policy')).toContain('unpkg.com');
+    expect(docs.headers.get('x-frame-options')).toBe('DENY');
   });
 });

@@ -30,10 +30,15 @@ export function newAccount(email: string, password = 'correct horse battery stap
   return { email, password, secretKey: generateSecretKey(), iterations: TEST_ITERATIONS };
 }
 
+/** The raw Set-Cookie lines (Node's fetch; the Workers types lack getSetCookie). */
+export function setCookieLines(res: Response): string[] {
+  return (res.headers as unknown as { getSetCookie(): string[] }).getSetCookie();
+}
+
 /** Cookies from Set-Cookie headers, as a Cookie header value map. */
 export function cookiesOf(res: Response): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const line of res.headers.getSetCookie()) {
+  for (const line of setCookieLines(res)) {
     const [pair] = line.split(';');
     const eq = pair!.indexOf('=');
     out[pair!.slice(0, eq).trim()] = pair!.slice(eq + 1).trim();

@@ -1,0 +1,241 @@
+// The API description: every route with its role, request schemas (the same contracts/ zod schemas the
+// handlers parse with) and summary, rendered as OpenAPI 3.1 at /api/openapi.json. A test checks that this
+// list and the routes the app actually serves are the same.
+import {
+  AcceptInvitationRequest,
+  AuditListQuery,
+  BootstrapEnrolRequest,
+  CreateApiKeyRequest,
+  CreateCollectorRequest,
+  CreateDeviceGroupRequest,
+  CreateDeviceRequest,
+  CreateInvitationRequest,
+  CreateTagRequest,
+  CreateTenantRequest,
+  DeviceListQuery,
+  ReenrolRequest,
+  SetDevicesRequest,
+  SrpInitRequest,
+  SrpVerifyRequest,
+  UpdateDeviceGroupRequest,
+  UpdateDeviceRequest,
+  UpdateTagRequest,
+  UpdateTenantRequest,
+  UpdateUserRequest,
+} from '@tod/contracts';
+import { z } from 'zod';
+
+export interface RouteDoc {
+  method: 'get' | 'post' | 'patch' | 'put' | 'delete';
+  path: string;
+  summary: string;
+  /** least role; 'public' for unauthenticated routes */
+  role: 'public' | 'super_admin' | 'admin' | 'operator' | 'viewer';
+  body?: z.ZodType;
+  query?: z.ZodType;
+  tag: string;
+}
+
+const r = (
+  method: RouteDoc['method'],
+  path: string,
+  role: RouteDoc['role'],
+  tag: string,
+  summary: string,
+  extra: Pick<RouteDoc, 'body' | 'query'> = {},
+): RouteDoc => ({ method, path, role, tag, summary, ...extra });
+
+export const ROUTE_DOCS: RouteDoc[] = [
+  r('get', '/health', 'public', 'health', 'Liveness'),
+  r('get', '/health/ready', 'public', 'health', 'Readiness (Postgres and NATS)'),
+  r('post', '/api/auth/srp/init', 'public', 'auth', 'SRP-6a step 1: salt and server ephemeral B', {
+    body: SrpInitRequest,
+  }),
+  r(
+    'post',
+    '/api/auth/srp/verify',
+    'public',
+    'auth',
+    'SRP-6a step 2: client proof M1; answers M2 and sets the session cookies',
+    {
+      body: SrpVerifyRequest,
+    },
+  ),
+  r(
+    'post',
+    '/api/auth/bootstrap',
+    'public',
+    'auth',
+    'First admin: exchange the bootstrap password for an SRP verifier (once)',
+    {
+      body: BootstrapEnrolRequest,
+    },
+  ),
+  r(
+    'post',
+    '/api/auth/invitations/accept',
+    'public',
+    'auth',
+    'Accept an invitation with a first SRP verifier',
+    {
+      body: AcceptInvitationRequest,
+    },
+  ),
+  r(
+    'post',
+    '/api/auth/srp/reenroll',
+    'viewer',
+    'auth',
+    'Password change / Secret Key rotation after a fresh proof',
+    {
+      body: ReenrolRequest,
+    },
+  ),
+  r(
+    'post',
+    '/api/auth/refresh',
+    'public',
+    'auth',
+    'Rotate the refresh token (cookie); a reused token revokes its family',
+  ),
+  r('post', '/api/auth/logout', 'public', 'auth', 'Revoke the session family and clear cookies'),
+  r('get', '/api/auth/me', 'viewer', 'auth', 'The calling user or API key'),
+  r('get', '/api/tenants', 'super_admin', 'tenants', 'List tenants'),
+  r('post', '/api/tenants', 'super_admin', 'tenants', 'Create a tenant', { body: CreateTenantRequest }),
+  r('get', '/api/tenants/{id}', 'super_admin', 'tenants', 'Get a tenant'),
+  r('patch', '/api/tenants/{id}', 'super_admin', 'tenants', 'Rename a tenant', { body: UpdateTenantRequest }),
+  r('delete', '/api/tenants/{id}', 'super_admin', 'tenants', 'Delete a tenant and all its data'),
+  r('get', '/api/users', 'admin', 'users', 'List users of the tenant'),
+  r('get', '/api/users/{id}', 'admin', 'users', 'Get a user'),
+  r('patch', '/api/users/{id}', 'admin', 'users', 'Rename, change role, disable', {
+    body: UpdateUserRequest,
+  }),
+  r('delete', '/api/users/{id}', 'admin', 'users', 'Delete a user'),
+  r('get', '/api/invitations', 'admin', 'users', 'List invitations'),
+  r('post', '/api/invitations', 'admin', 'users', 'Invite (the token is in this response only)', {
+    body: CreateInvitationRequest,
+  }),
+  r('delete', '/api/invitations/{id}', 'admin', 'users', 'Revoke an invitation'),
+  r('get', '/api/api-keys', 'admin', 'api-keys', 'List API keys (never the keys)'),
+  r('post', '/api/api-keys', 'admin', 'api-keys', 'Create an API key (mktp_…, shown once)', {
+    body: CreateApiKeyRequest,
+  }),
+  r('delete', '/api/api-keys/{id}', 'admin', 'api-keys', 'Revoke an API key'),
+  r('get', '/api/devices', 'viewer', 'devices', 'List devices (keyset pages, filters, sorts)', {
+    query: DeviceListQuery,
+  }),
+  r('post', '/api/devices', 'operator', 'devices', 'Add a device (credentials are write-only)', {
+    body: CreateDeviceRequest,
+  }),
+  r('get', '/api/devices/{id}', 'viewer', 'devices', 'Get a device'),
+  r('patch', '/api/devices/{id}', 'operator', 'devices', 'Update a device', { body: UpdateDeviceRequest }),
+  r('delete', '/api/devices/{id}', 'operator', 'devices', 'Delete a device'),
+  r('get', '/api/device-groups', 'viewer', 'device-groups', 'List device groups'),
+  r('post', '/api/device-groups', 'operator', 'device-groups', 'Create a device group', {
+    body: CreateDeviceGroupRequest,
+  }),
+  r('get', '/api/device-groups/{id}', 'viewer', 'device-groups', 'Get a group with its device ids'),
+  r('patch', '/api/device-groups/{id}', 'operator', 'device-groups', 'Update a group', {
+    body: UpdateDeviceGroupRequest,
+  }),
+  r('put', '/api/device-groups/{id}/devices', 'operator', 'device-groups', 'Replace the members', {
+    body: SetDevicesRequest,
+  }),
+  r('delete', '/api/device-groups/{id}', 'operator', 'device-groups', 'Delete a group'),
+  r('get', '/api/tags', 'viewer', 'tags', 'List tags'),
+  r('post', '/api/tags', 'operator', 'tags', 'Create a tag', { body: CreateTagRequest }),
+  r('get', '/api/tags/{id}', 'viewer', 'tags', 'Get a tag'),
+  r('patch', '/api/tags/{id}', 'operator', 'tags', 'Update a tag', { body: UpdateTagRequest }),
+  r('put', '/api/tags/{id}/devices', 'operator', 'tags', 'Replace the tagged devices', {
+    body: SetDevicesRequest,
+  }),
+  r('delete', '/api/tags/{id}', 'operator', 'tags', 'Delete a tag'),
+  r('get', '/api/collectors', 'viewer', 'collectors', 'List collectors'),
+  r('post', '/api/collectors', 'admin', 'collectors', 'Create a collector with a one-time enrol token', {
+    body: CreateCollectorRequest,
+  }),
+  r('get', '/api/collectors/{id}', 'viewer', 'collectors', 'Get a collector'),
+  r('post', '/api/collectors/{id}/enroll-token', 'admin', 'collectors', 'Issue a new enrol token'),
+  r('post', '/api/collectors/{id}/revoke', 'admin', 'collectors', 'Revoke a collector'),
+  r('get', '/api/audit-logs', 'admin', 'audit', 'The tenant audit trail, newest first', {
+    query: AuditListQuery,
+  }),
+  r('get', '/api/audit-logs/export.csv', 'admin', 'audit', 'Audit trail as CSV', { query: AuditListQuery }),
+  r('get', '/api/kms-events', 'admin', 'audit', 'KMS uses of the tenant data key (transparency)'),
+  r('get', '/api/openapi.json', 'public', 'meta', 'This document'),
+  r('get', '/docs', 'public', 'meta', 'Swagger UI (not in production)'),
+];
+
+const ERROR = {
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        requestId: { type: 'string' },
+        details: { type: 'array', items: { type: 'object' } },
+      },
+    },
+  },
+};
+
+function jsonSchema(schema: z.ZodType): Record<string, unknown> {
+  return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'openapi-3.0' }) as Record<
+    string,
+    unknown
+  >;
+}
+
+export function openApiDocument(version: string): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const d of ROUTE_DOCS) {
+    const params: unknown[] = [];
+    if (d.path.includes('{id}')) {
+      params.push({ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } });
+    }
+    if (d.query) {
+      const q = jsonSchema(d.query) as { properties?: Record<string, unknown>; required?: string[] };
+      for (const [name, schema] of Object.entries(q.properties ?? {})) {
+        params.push({ name, in: 'query', required: q.required?.includes(name) ?? false, schema });
+      }
+    }
+    const op: Record<string, unknown> = {
+      summary: d.summary,
+      tags: [d.tag],
+      'x-min-role': d.role,
+      parameters: params,
+      responses: {
+        '2XX': { description: 'success' },
+        '4XX': { description: 'error', content: { 'application/json': { schema: ERROR } } },
+      },
+    };
+    if (d.role !== 'public') op.security = [{ session: [] }, { bearer: [] }, { apiKey: [] }];
+    if (d.body) {
+      op.requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(d.body) } } };
+    }
+    paths[d.path] ??= {};
+    paths[d.path]![d.method] = op;
+  }
+  return {
+    openapi: '3.0.3',
+    info: { title: 'TOD edge API', version },
+    components: {
+      securitySchemes: {
+        session: { type: 'apiKey', in: 'cookie', name: 'tod_access' },
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+      },
+    },
+    paths,
+  };
+}
+
+/** Swagger UI for development only (loads the UI from a CDN, hence its own CSP). */
+export const DOCS_HTML = `<!doctype html>
+<html><head><meta charset="utf-8"><title>TOD API</title>
+<link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css"></head>
+<body><div id="ui"></div><script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({ url: '/api/openapi.json', dom_id: '#ui' });</script></body></html>`;
