@@ -2,6 +2,7 @@ export * from './api/audit';
 export * from './api/auth';
 export * from './api/collectors';
 export * from './api/common';
+export * from './api/device-import';
 export * from './api/devices';
 export * from './api/errors';
 export * from './api/health';

@@ -127,6 +127,13 @@ export const ROUTE_DOCS: RouteDoc[] = [
   r('post', '/api/devices', 'operator', 'devices', 'Add a device (credentials are write-only)', {
     body: CreateDeviceRequest,
   }),
+  r(
+    'post',
+    '/api/devices/import',
+    'operator',
+    'devices',
+    'Bulk import from CSV (text/csv; all rows or none)',
+  ),
   r('get', '/api/devices/{id}', 'viewer', 'devices', 'Get a device'),
   r('patch', '/api/devices/{id}', 'operator', 'devices', 'Update a device', { body: UpdateDeviceRequest }),
   r('delete', '/api/devices/{id}', 'operator', 'devices', 'Delete a device'),

@@ -72,14 +72,18 @@ async function call(route: RouteCase, who: Who): Promise<{ res: Response; reques
   const id = route.target ? await route.target(w, w.tenantA) : '';
   const path = route.path.replace(':id', id);
   const requestId = `matrix-${(seq++).toString().padStart(6, '0')}`;
+  const headers: Record<string, string> = { 'x-request-id': requestId };
+  if (route.csv) headers['content-type'] = 'text/csv';
   const res = await session(who).fetch(path, {
     method: route.method,
-    headers: { 'x-request-id': requestId },
-    ...(route.body
-      ? { json: route.body() }
-      : route.method === 'GET' || route.method === 'DELETE'
-        ? {}
-        : { json: {} }),
+    headers,
+    ...(route.csv
+      ? { body: route.csv() }
+      : route.body
+        ? { json: route.body() }
+        : route.method === 'GET' || route.method === 'DELETE'
+          ? {}
+          : { json: {} }),
   });
   return { res, requestId, path };
 }

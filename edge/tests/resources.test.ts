@@ -160,6 +160,59 @@ describe('devices', () => {
   });
 });
 
+describe('device import (CSV)', () => {
+  const post = (s: Session, csv: string) =>
+    s.fetch('/api/devices/import', { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv });
+
+  it('creates every row with sealed credentials and one audit entry', async () => {
+    const csv = [
+      'name,host,port,tls_mode,username,password,notes',
+      '"core, main",192.0.2.50,8729,strict,admin,"p,w ""1""",',
+      'branch-1,192.0.2.51,,,,,"multi',
+      'line"',
+    ].join('\r\n');
+    const res = await post(w.a.operator, csv);
+    expect(res.status, await res.clone().text()).toBe(201);
+    const body = (await res.json()) as { created: number; ids: string[] };
+    expect(body.created).toBe(2);
+    const rows = await w.sql<{ name: string; port: number; tls_mode: string; has: boolean; notes: string }[]>`
+      SELECT name, port, tls_mode, credentials_enc IS NOT NULL AS has, notes FROM devices
+      WHERE id IN ${w.sql(body.ids)} ORDER BY name`;
+    expect(rows).toEqual([
+      { name: 'branch-1', port: 8728, tls_mode: 'any', has: false, notes: 'multi\r\nline' },
+      { name: 'core, main', port: 8729, tls_mode: 'strict', has: true, notes: '' },
+    ]);
+    const requestId = res.headers.get('x-request-id');
+    const audit =
+      await w.sql`SELECT action FROM audit_log WHERE request_id = ${requestId} AND action = 'device.import'`;
+    expect(audit).toHaveLength(1);
+  });
+
+  it('imports nothing when any row is bad, naming the lines', async () => {
+    const before = await w.sql`SELECT count(*)::int AS n FROM devices WHERE tenant_id = ${w.tenantA}`;
+    const res = await post(w.a.operator, 'name,host,port\nok,10.0.0.1,1\nbad,10.0.0.2,99999\n,10.0.0.3,\n');
+    expect(res.status).toBe(400);
+    const err = (await res.json()) as { error: { details: { path: string }[] } };
+    expect(err.error.details.map((d) => d.path)).toEqual(
+      expect.arrayContaining(['line 3.port', 'line 4.name']),
+    );
+    const after = await w.sql`SELECT count(*)::int AS n FROM devices WHERE tenant_id = ${w.tenantA}`;
+    expect(after).toEqual(before);
+  });
+
+  it('refuses unknown columns, an empty file, broken quoting, JSON and another tenant collector', async () => {
+    expect((await post(w.a.operator, 'name,host,password_hash\na,b,c\n')).status).toBe(400);
+    expect((await post(w.a.operator, '')).status).toBe(400);
+    expect((await post(w.a.operator, 'name,host\n"open,10.0.0.1\n')).status).toBe(400);
+    expect((await w.a.operator.post('/api/devices/import', { name: 'x' })).status).toBe(415);
+    const [col] = await w.sql<
+      { id: string }[]
+    >`INSERT INTO collectors (tenant_id, name) VALUES (${w.tenantB}, 'b') RETURNING id`;
+    const res = await post(w.a.operator, `name,host,collector_id\nx,10.0.0.9,${col!.id}\n`);
+    expect(res.status).toBe(404);
+  });
+});
+
 describe('API keys', () => {
   it('shows the key once, stores only its SHA-256, records last use and stops working when revoked', async () => {
     const res = await w.a.admin.post('/api/api-keys', { name: 'ci', role: 'operator' });

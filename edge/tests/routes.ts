@@ -15,6 +15,8 @@ export interface RouteCase {
   tenant?: boolean;
   ok: number;
   body?: () => Record<string, unknown>;
+  /** a text/csv body instead of JSON */
+  csv?: () => string;
   /** a fresh id of tenant `t` for `:id` */
   target?: (w: World, t: string) => Promise<string>;
 }
@@ -111,6 +113,13 @@ export const ROUTES: RouteCase[] = [
       host: '192.0.2.1',
       credentials: { username: 'admin', password: 'pw' },
     }),
+  },
+  {
+    method: 'POST',
+    path: '/api/devices/import',
+    min: 'operator',
+    ok: 201,
+    csv: () => `name,host,username,password\nimp-${uniq()},10.2.0.1,admin,pw\n`,
   },
   { method: 'GET', path: '/api/devices/:id', min: 'viewer', ok: 200, target: device },
   {

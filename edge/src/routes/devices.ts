@@ -1,6 +1,17 @@
 // /api/devices: CRUD with write-only credentials (sealed with the tenant's data key) and a keyset-paginated,
 // filterable, sortable list that stays fast for 10,000-device tenants (indexes (tenant, sort key, id)).
-import { CreateDeviceRequest, type Device, DeviceListQuery, UpdateDeviceRequest } from '@tod/contracts';
+import {
+  CreateDeviceRequest,
+  CsvError,
+  DEVICE_IMPORT_COLUMNS,
+  DEVICE_IMPORT_MAX_ROWS,
+  DEVICE_IMPORT_REQUIRED,
+  type Device,
+  type DeviceImportResponse,
+  DeviceListQuery,
+  parseCsv,
+  UpdateDeviceRequest,
+} from '@tod/contracts';
 import { deviceGroupMembers, devices, deviceTags } from '@tod/drizzle/schema';
 import { and, asc, desc, eq, type SQL, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
@@ -104,6 +115,106 @@ devicesRoute.post('/', requireRole('operator'), async (c) => {
     return row!;
   });
   return c.json(deviceDto(device) satisfies Device, 201);
+});
+
+type NewDevice = ReturnType<typeof CreateDeviceRequest.parse>;
+
+/** CSV rows → validated devices; every bad row is reported (line and column), nothing is half-imported. */
+function devicesFromCsv(text: string): NewDevice[] {
+  let rows: ReturnType<typeof parseCsv>;
+  try {
+    rows = parseCsv(text);
+  } catch (err) {
+    if (err instanceof CsvError) {
+      throw new ApiError(400, 'invalid_request', 'the CSV is malformed', [
+        { path: `line ${err.line}`, message: err.message },
+      ]);
+    }
+    throw err;
+  }
+  const [head, ...body] = rows;
+  if (!head) throw new ApiError(400, 'invalid_request', 'the CSV is empty');
+  const columns = head.cells.map((c) => c.trim().toLowerCase());
+  const known = new Set<string>(DEVICE_IMPORT_COLUMNS);
+  const unknown = columns.filter((c) => !known.has(c));
+  const missing = DEVICE_IMPORT_REQUIRED.filter((c) => !columns.includes(c));
+  if (unknown.length || missing.length || new Set(columns).size !== columns.length) {
+    throw new ApiError(400, 'invalid_request', 'the CSV header is not valid', [
+      {
+        path: 'line 1',
+        message: `columns: ${DEVICE_IMPORT_COLUMNS.join(', ')} (name and host required, each once)`,
+      },
+    ]);
+  }
+  if (body.length === 0) throw new ApiError(400, 'invalid_request', 'the CSV has no devices');
+  if (body.length > DEVICE_IMPORT_MAX_ROWS) {
+    throw new ApiError(400, 'invalid_request', `at most ${DEVICE_IMPORT_MAX_ROWS} devices per import`);
+  }
+  const out: NewDevice[] = [];
+  const errors: { path: string; message: string }[] = [];
+  for (const row of body) {
+    if (row.cells.length !== columns.length) {
+      errors.push({ path: `line ${row.line}`, message: `expected ${columns.length} fields` });
+      continue;
+    }
+    const v = Object.fromEntries(columns.map((c, i) => [c, row.cells[i]!.trim()]));
+    const candidate: Record<string, unknown> = { name: v.name, host: v.host };
+    if (v.port) candidate.port = /^\d+$/.test(v.port) ? Number(v.port) : v.port;
+    if (v.tls_mode) candidate.tlsMode = v.tls_mode;
+    if (v.collector_id) candidate.collectorId = v.collector_id;
+    if (v.notes) candidate.notes = v.notes;
+    if (v.username)
+      candidate.credentials = {
+        username: v.username,
+        password: row.cells[columns.indexOf('password')] ?? '',
+      };
+    const parsed = CreateDeviceRequest.safeParse(candidate);
+    if (parsed.success) out.push(parsed.data);
+    else {
+      for (const issue of parsed.error.issues) {
+        errors.push({ path: `line ${row.line}.${issue.path.join('.')}`, message: issue.message });
+      }
+    }
+  }
+  if (errors.length)
+    throw new ApiError(400, 'invalid_request', 'some rows are not valid', errors.slice(0, 50));
+  return out;
+}
+
+devicesRoute.post('/import', requireRole('operator'), async (c) => {
+  if (!/^text\/csv\b/i.test(c.req.header('content-type') ?? '')) {
+    throw new ApiError(415, 'unsupported_media_type', 'send the devices as text/csv');
+  }
+  const list = devicesFromCsv(await c.req.text());
+  const ids = await inTenant(c, async (s) => {
+    const created: string[] = [];
+    for (let i = 0; i < list.length; i += 500) {
+      const chunk = list.slice(i, i + 500);
+      const values = [];
+      for (const d of chunk) {
+        const credentialsEnc = d.credentials
+          ? await sealJson(s.envelope, 'device-credentials', d.credentials)
+          : null;
+        values.push({
+          tenantId: s.tenantId,
+          name: d.name,
+          host: d.host,
+          port: d.port,
+          tlsMode: d.tlsMode,
+          collectorId: d.collectorId ?? null,
+          credentialsEnc,
+          credentialsKeyVersion: credentialsEnc ? 1 : null,
+          notes: d.notes,
+        });
+      }
+      const rows = await s.tx.insert(devices).values(values).returning({ id: devices.id });
+      created.push(...rows.map((r) => r.id));
+    }
+    await s.audit({ action: 'device.import', targetType: 'device', details: { created: created.length } });
+    return created;
+  });
+  const body: DeviceImportResponse = { created: ids.length, ids };
+  return c.json(body, 201);
 });
 
 devicesRoute.get('/:id', requireRole('viewer'), async (c) => {
