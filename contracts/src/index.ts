@@ -9,3 +9,4 @@ export * from './api/health';
 export * from './api/tenants';
 export * from './api/users';
 export * from './events';
+export * from './registry';

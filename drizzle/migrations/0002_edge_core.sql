@@ -204,11 +204,24 @@ BEGIN
   RETURN QUERY SELECT created, inv.tenant_id, inv.email, inv.role;
 END $$;
 
+-- A collector enrols with its one-time token (stored as SHA-256) and registers the public key that device
+-- credentials are sealed to. The token is consumed; a revoked collector cannot enrol again.
+CREATE FUNCTION tod_collector_enroll(p_token_hash bytea, p_public_key jsonb, p_version text)
+  RETURNS TABLE (id uuid, tenant_id uuid)
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+  UPDATE collectors c SET public_key = p_public_key, version = left(p_version, 100), status = 'online',
+                          enrolled_at = now(), last_seen_at = now(),
+                          enroll_token_hash = NULL, enroll_token_expires_at = NULL
+  WHERE c.enroll_token_hash = p_token_hash AND c.enroll_token_expires_at > now() AND c.status <> 'revoked'
+  RETURNING c.id, c.tenant_id
+$$;
+
 REVOKE EXECUTE ON FUNCTION tod_auth_user_by_email(text), tod_auth_user_by_id(uuid),
   tod_auth_bootstrap_admin(text), tod_auth_enroll(uuid, text, text, text, boolean),
   tod_auth_record_login(uuid), tod_api_key_authenticate(bytea),
-  tod_invitation_accept(bytea, text, text, text, text) FROM PUBLIC;
+  tod_invitation_accept(bytea, text, text, text, text), tod_collector_enroll(bytea, jsonb, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tod_auth_user_by_email(text), tod_auth_user_by_id(uuid),
   tod_auth_bootstrap_admin(text), tod_auth_enroll(uuid, text, text, text, boolean),
   tod_auth_record_login(uuid), tod_api_key_authenticate(bytea),
-  tod_invitation_accept(bytea, text, text, text, text) TO tod_app;
+  tod_invitation_accept(bytea, text, text, text, text), tod_collector_enroll(bytea, jsonb, text) TO tod_app;

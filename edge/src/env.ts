@@ -22,9 +22,9 @@ export interface Bindings {
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
 }
 
-/** Who is calling: a logged-in user (JWT) or an API key. */
+/** Who is calling: a logged-in user (JWT), an API key, or a collector enrolling itself. */
 export interface Principal {
-  kind: 'user' | 'api_key';
+  kind: 'user' | 'api_key' | 'collector';
   /** user id or API key id */
   id: string;
   /** the user behind the call (the key's creator for API keys) */

@@ -5,6 +5,7 @@ import {
   AcceptInvitationRequest,
   AuditListQuery,
   BootstrapEnrolRequest,
+  CollectorEnrollRequest,
   CreateApiKeyRequest,
   CreateCollectorRequest,
   CreateDeviceGroupRequest,
@@ -161,6 +162,16 @@ export const ROUTE_DOCS: RouteDoc[] = [
   r('post', '/api/collectors', 'admin', 'collectors', 'Create a collector with a one-time enrol token', {
     body: CreateCollectorRequest,
   }),
+  r(
+    'post',
+    '/api/collectors/enroll',
+    'public',
+    'collectors',
+    'Collector enrolment: one-time token and public key',
+    {
+      body: CollectorEnrollRequest,
+    },
+  ),
   r('get', '/api/collectors/{id}', 'viewer', 'collectors', 'Get a collector'),
   r('post', '/api/collectors/{id}/enroll-token', 'admin', 'collectors', 'Issue a new enrol token'),
   r('post', '/api/collectors/{id}/revoke', 'admin', 'collectors', 'Revoke a collector'),

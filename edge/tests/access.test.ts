@@ -307,6 +307,7 @@ describe('bad input to every route', () => {
       '/api/auth/srp/verify',
       '/api/auth/bootstrap',
       '/api/auth/invitations/accept',
+      '/api/collectors/enroll',
     ]) {
       for (const b of bodies) {
         const res = await new S(w.edge).post(path, b);

@@ -2,7 +2,7 @@
 // (invited and logged in through the real flows), an admin in B, and API keys of A.
 import postgres from 'postgres';
 import { expect } from 'vitest';
-import { freshDatabase } from '../../tests/env';
+import { freshDatabase, freshNats } from '../../tests/env';
 import { type EdgeHandle, startEdge, TEST_SECRETS } from '../../tests/env/edge';
 import { bootstrap, inviteAndLogin, login, newAccount, Session } from './client';
 
@@ -11,6 +11,8 @@ const BOOTSTRAP_PASSWORD = 'bootstrap-password-123';
 
 export interface World {
   edge: EdgeHandle;
+  /** nats://… for Node clients, when the world was created with NATS */
+  natsUrl: string | null;
   sql: postgres.Sql;
   tenantA: string;
   tenantB: string;
@@ -22,12 +24,12 @@ export interface World {
   keys: { operator: string; viewer: string };
 }
 
-export async function createWorld(): Promise<World> {
-  const db = await freshDatabase();
+export async function createWorld(opts: { nats?: boolean } = {}): Promise<World> {
+  const [db, nats] = await Promise.all([freshDatabase(), opts.nats ? freshNats() : Promise.resolve(null)]);
   const sql = postgres(db.superUrl, { max: 2, onnotice: () => {} });
   const edge = await startEdge({
     DATABASE_URL: db.appUrl,
-    NATS_WS_URL: 'ws://127.0.0.1:1',
+    NATS_WS_URL: nats?.wsUrl ?? 'ws://127.0.0.1:1',
     FIRST_ADMIN_EMAIL: ROOT_EMAIL,
     FIRST_ADMIN_PASSWORD: BOOTSTRAP_PASSWORD,
     ...TEST_SECRETS,
@@ -61,6 +63,7 @@ export async function createWorld(): Promise<World> {
   const keys = { operator: await mkKey('operator'), viewer: await mkKey('viewer') };
   return {
     edge,
+    natsUrl: nats?.url ?? null,
     sql,
     tenantA,
     tenantB,

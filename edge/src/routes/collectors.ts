@@ -1,11 +1,13 @@
 // /api/collectors: list (viewer), create with a one-time enrol token, new token, revoke (admin).
-import { CreateCollectorRequest } from '@tod/contracts';
+import { CollectorEnrollRequest, CreateCollectorRequest } from '@tod/contracts';
 import { collectors } from '@tod/drizzle/schema';
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { inTenant, requireRole, sha256 } from '../middleware/auth';
+import { authRateLimit } from '../middleware/rate-limit';
+import { mirrorAfterResponse, planCollectorDevices } from '../services/device-mirror';
 import { randomToken } from '../services/tokens-random';
 import { pathId, readBody } from '../validate';
 import { iso } from './dto';
@@ -37,6 +39,33 @@ collectorsRoute.get('/', requireRole('viewer'), async (c) => {
     tx.select().from(collectors).orderBy(asc(collectors.name)).limit(1000),
   );
   return c.json({ items: rows.map(dto), nextCursor: null });
+});
+
+// The collector's side: one-time token in, public key registered, its devices mirrored (sealed to that key).
+collectorsRoute.post('/enroll', authRateLimit, async (c) => {
+  const body = await readBody(c, CollectorEnrollRequest);
+  const rows = await c.var
+    .openDb()
+    .execute<{ id: string; tenant_id: string }>(
+      sql`SELECT * FROM tod_collector_enroll(${await sha256(body.token)}, ${JSON.stringify(body.publicKey)}::jsonb, ${body.version})`,
+    );
+  const row = rows[0];
+  if (!row) throw new ApiError(401, 'invalid_token', 'unknown, used or expired enrol token');
+  c.set('tenantId', row.tenant_id);
+  c.set('principal', {
+    kind: 'collector',
+    id: row.id,
+    userId: null,
+    tenantId: row.tenant_id,
+    role: 'viewer',
+    sessionId: null,
+  });
+  const ops = await inTenant(c, async (s) => {
+    await s.audit({ action: 'collector.enroll', targetType: 'collector', targetId: row.id });
+    return planCollectorDevices(s, row.id, false);
+  });
+  mirrorAfterResponse(c, ops);
+  return c.json({ collectorId: row.id, tenantId: row.tenant_id });
 });
 
 collectorsRoute.get('/:id', requireRole('viewer'), async (c) => {
@@ -88,9 +117,11 @@ collectorsRoute.post('/:id/revoke', requireRole('admin'), async (c) => {
       .set({ status: 'revoked', revokedAt: new Date(), enrollTokenHash: null, enrollTokenExpiresAt: null })
       .where(eq(collectors.id, id))
       .returning();
-    if (r) await s.audit({ action: 'collector.revoke', targetType: 'collector', targetId: id });
-    return r;
+    if (!r) return null;
+    await s.audit({ action: 'collector.revoke', targetType: 'collector', targetId: id });
+    return { r, ops: await planCollectorDevices(s, id, true) };
   });
   if (!row) throw new ApiError(404, 'not_found', 'collector not found');
-  return c.json(dto(row));
+  mirrorAfterResponse(c, row.ops);
+  return c.json(dto(row.r));
 });

@@ -18,6 +18,7 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { inTenant, requireRole } from '../middleware/auth';
+import { mirrorAfterResponse, planDeviceDelete, planDevicePuts } from '../services/device-mirror';
 import { sealJson } from '../services/envelope';
 import { pathId, readBody, readQuery } from '../validate';
 import { decodeCursor, deviceDto, encodeCursor } from './dto';
@@ -112,9 +113,10 @@ devicesRoute.post('/', requireRole('operator'), async (c) => {
       targetId: row!.id,
       details: { name: body.name, host: body.host, credentials: body.credentials ? 'set' : 'none' },
     });
-    return row!;
+    return { row: row!, ops: await planDevicePuts(s, [row!]) };
   });
-  return c.json(deviceDto(device) satisfies Device, 201);
+  mirrorAfterResponse(c, device.ops);
+  return c.json(deviceDto(device.row) satisfies Device, 201);
 });
 
 type NewDevice = ReturnType<typeof CreateDeviceRequest.parse>;
@@ -186,8 +188,8 @@ devicesRoute.post('/import', requireRole('operator'), async (c) => {
     throw new ApiError(415, 'unsupported_media_type', 'send the devices as text/csv');
   }
   const list = devicesFromCsv(await c.req.text());
-  const ids = await inTenant(c, async (s) => {
-    const created: string[] = [];
+  const { ids, ops } = await inTenant(c, async (s) => {
+    const created: (typeof devices.$inferSelect)[] = [];
     for (let i = 0; i < list.length; i += 500) {
       const chunk = list.slice(i, i + 500);
       const values = [];
@@ -207,12 +209,12 @@ devicesRoute.post('/import', requireRole('operator'), async (c) => {
           notes: d.notes,
         });
       }
-      const rows = await s.tx.insert(devices).values(values).returning({ id: devices.id });
-      created.push(...rows.map((r) => r.id));
+      created.push(...(await s.tx.insert(devices).values(values).returning()));
     }
     await s.audit({ action: 'device.import', targetType: 'device', details: { created: created.length } });
-    return created;
+    return { ids: created.map((d) => d.id), ops: await planDevicePuts(s, created) };
   });
+  mirrorAfterResponse(c, ops);
   const body: DeviceImportResponse = { created: ids.length, ids };
   return c.json(body, 201);
 });
@@ -239,14 +241,22 @@ devicesRoute.patch('/:id', requireRole('operator'), async (c) => {
         : null;
       patch.credentialsKeyVersion = credentials ? 1 : null;
     }
+    const [before] = await s.tx
+      .select({ collectorId: devices.collectorId })
+      .from(devices)
+      .where(eq(devices.id, id));
     const [updated] = await s.tx.update(devices).set(patch).where(eq(devices.id, id)).returning();
-    if (!updated) return null;
-    const changed = Object.keys(body).map((k) => (k === 'credentials' ? 'credentials' : k));
+    if (!before || !updated) return null;
+    const changed = Object.keys(body);
     await s.audit({ action: 'device.update', targetType: 'device', targetId: id, details: { changed } });
-    return updated;
+    const ops =
+      before.collectorId !== updated.collectorId ? planDeviceDelete(s.tenantId, before.collectorId, id) : [];
+    ops.push(...(await planDevicePuts(s, [updated])));
+    return { updated, ops };
   });
   if (!row) throw new ApiError(404, 'not_found', 'device not found');
-  return c.json(deviceDto(row));
+  mirrorAfterResponse(c, row.ops);
+  return c.json(deviceDto(row.updated));
 });
 
 devicesRoute.delete('/:id', requireRole('operator'), async (c) => {
@@ -255,7 +265,7 @@ devicesRoute.delete('/:id', requireRole('operator'), async (c) => {
     const [row] = await s.tx
       .delete(devices)
       .where(eq(devices.id, id))
-      .returning({ id: devices.id, name: devices.name });
+      .returning({ id: devices.id, name: devices.name, collectorId: devices.collectorId });
     if (row)
       await s.audit({
         action: 'device.delete',
@@ -266,5 +276,6 @@ devicesRoute.delete('/:id', requireRole('operator'), async (c) => {
     return row;
   });
   if (!deleted) throw new ApiError(404, 'not_found', 'device not found');
+  mirrorAfterResponse(c, planDeviceDelete(c.var.tenantId, deleted.collectorId, id));
   return c.body(null, 204);
 });

@@ -19,7 +19,7 @@ export interface AuditContext {
   tx: Tx;
   kms: Kms;
   tenantId: string | null;
-  actor: { type: 'user' | 'api_key' | 'system' | 'anonymous'; id: string | null };
+  actor: { type: 'user' | 'api_key' | 'collector' | 'system' | 'anonymous'; id: string | null };
   ip: string | null;
   userAgent: string | null;
   requestId: string;

@@ -1,0 +1,128 @@
+// Mirrors devices into NATS KV `tod-devices` for the collectors (Postgres stays the source of truth).
+// Planning happens inside the request's tenant transaction: read the device and its collector's public key,
+// decrypt the credentials with the tenant data key and seal them to the collector (JWE). Publishing happens
+// after the response (waitUntil), so a NATS outage never fails a write; the next write of the device, or a
+// collector's (re)enrolment, brings the mirror back in line.
+
+import { Kvm } from '@nats-io/kv';
+import { wsconnect } from '@nats-io/nats-core';
+import {
+  type CollectorPublicKey,
+  DEVICE_CREDENTIALS_JWE,
+  DEVICES_BUCKET,
+  type DeviceRegistryEntry,
+  deviceKey,
+} from '@tod/contracts';
+import { collectors, devices } from '@tod/drizzle/schema';
+import { and, eq, inArray } from 'drizzle-orm';
+import type { Context } from 'hono';
+import { CompactEncrypt, importJWK } from 'jose';
+import type { AppEnv } from '../env';
+import type { TenantScope } from '../middleware/auth';
+import { configFor } from '../middleware/config';
+import { openJson } from './envelope';
+
+export interface MirrorOp {
+  key: string;
+  /** null deletes the key */
+  value: DeviceRegistryEntry | null;
+}
+
+type DeviceRow = typeof devices.$inferSelect;
+
+async function sealCredentials(publicKey: CollectorPublicKey, credentials: unknown): Promise<string> {
+  const key = await importJWK(publicKey, DEVICE_CREDENTIALS_JWE.alg);
+  return new CompactEncrypt(new TextEncoder().encode(JSON.stringify(credentials)))
+    .setProtectedHeader({ ...DEVICE_CREDENTIALS_JWE, ...(publicKey.kid ? { kid: publicKey.kid } : {}) })
+    .encrypt(key);
+}
+
+/** Registry entries for these devices (those with an enrolled, unrevoked collector). */
+export async function planDevicePuts(s: TenantScope, rows: DeviceRow[]): Promise<MirrorOp[]> {
+  const collectorIds = [...new Set(rows.map((r) => r.collectorId).filter((id): id is string => id !== null))];
+  if (collectorIds.length === 0) return [];
+  const cols = await s.tx
+    .select({ id: collectors.id, publicKey: collectors.publicKey, status: collectors.status })
+    .from(collectors)
+    .where(inArray(collectors.id, collectorIds));
+  const keys = new Map(
+    cols
+      .filter((c) => c.publicKey && c.status !== 'revoked')
+      .map((c) => [c.id, c.publicKey as unknown as CollectorPublicKey]),
+  );
+  const ops: MirrorOp[] = [];
+  for (const d of rows) {
+    const publicKey = d.collectorId ? keys.get(d.collectorId) : undefined;
+    if (!d.collectorId || !publicKey) continue;
+    const credentials = d.credentialsEnc
+      ? await sealCredentials(
+          publicKey,
+          await openJson(s.envelope, 'device-credentials', new Uint8Array(d.credentialsEnc)),
+        )
+      : null;
+    ops.push({
+      key: deviceKey(d.tenantId, d.collectorId, d.id),
+      value: {
+        id: d.id,
+        tenantId: d.tenantId,
+        collectorId: d.collectorId,
+        name: d.name,
+        host: d.host,
+        port: d.port,
+        tlsMode: d.tlsMode,
+        credentials,
+        updatedAt: (d.updatedAt instanceof Date ? d.updatedAt : new Date(d.updatedAt)).toISOString(),
+      },
+    });
+  }
+  return ops;
+}
+
+export function planDeviceDelete(tenantId: string, collectorId: string | null, deviceId: string): MirrorOp[] {
+  return collectorId ? [{ key: deviceKey(tenantId, collectorId, deviceId), value: null }] : [];
+}
+
+/** Every device of one collector: after it enrols (new key) or is revoked (remove). */
+export async function planCollectorDevices(
+  s: TenantScope,
+  collectorId: string,
+  remove: boolean,
+): Promise<MirrorOp[]> {
+  const rows = await s.tx
+    .select()
+    .from(devices)
+    .where(and(eq(devices.tenantId, s.tenantId), eq(devices.collectorId, collectorId)));
+  if (remove) return rows.map((d) => ({ key: deviceKey(d.tenantId, collectorId, d.id), value: null }));
+  return planDevicePuts(s, rows);
+}
+
+/** Applies the ops to the KV bucket (created on first use). Logs failures without values. */
+export async function publishMirror(natsWsUrl: string, ops: MirrorOp[]): Promise<void> {
+  if (ops.length === 0) return;
+  let nc: Awaited<ReturnType<typeof wsconnect>> | null = null;
+  try {
+    nc = await wsconnect({ servers: natsWsUrl, timeout: 5000 });
+    const kv = await new Kvm(nc).create(DEVICES_BUCKET, { history: 1 });
+    for (const op of ops) {
+      if (op.value) await kv.put(op.key, JSON.stringify(op.value));
+      else await kv.delete(op.key);
+    }
+  } catch (err) {
+    console.error(
+      JSON.stringify({
+        level: 'error',
+        msg: 'device mirror failed',
+        ops: ops.length,
+        error: (err as Error).message.replace(/[a-z]+:\/\/\S+/gi, '<url>').slice(0, 200),
+      }),
+    );
+  } finally {
+    await nc?.close().catch(() => undefined);
+  }
+}
+
+/** Publishes after the response; the write has committed by then. */
+export function mirrorAfterResponse(c: Context<AppEnv>, ops: MirrorOp[]): void {
+  if (ops.length === 0) return;
+  c.executionCtx.waitUntil(publishMirror(configFor(c.env).NATS_WS_URL, ops));
+}

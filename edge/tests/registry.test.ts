@@ -1,0 +1,144 @@
+// Device writes mirror into NATS KV `tod-devices` for the collector, credentials sealed (JWE) to the
+// collector's public key registered at enrolment. Watched from outside with a real NATS client.
+
+import { type KV, type KvEntry, Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+import { DEVICES_BUCKET, DeviceRegistryEntry } from '@tod/contracts';
+import { compactDecrypt, exportJWK, generateKeyPair } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorCode, Session } from './client';
+import { createWorld, type World } from './fixtures';
+
+let w: World;
+let nc: NatsConnection;
+let kv: KV;
+const seen: KvEntry[] = [];
+const waiters: { match: (e: KvEntry) => boolean; resolve: (e: KvEntry) => void }[] = [];
+
+/** The next KV change (from now on, or already seen after `from`) that matches. */
+function change(match: (e: KvEntry) => boolean, from = 0): Promise<KvEntry> {
+  const hit = seen.slice(from).find(match);
+  if (hit) return Promise.resolve(hit);
+  return new Promise((resolve) => waiters.push({ match, resolve }));
+}
+
+beforeAll(async () => {
+  w = await createWorld({ nats: true });
+  nc = await connect({ servers: w.natsUrl! });
+  kv = await new Kvm(nc).create(DEVICES_BUCKET, { history: 1 });
+  const watch = await kv.watch({ key: '>' });
+  (async () => {
+    for await (const e of watch) {
+      seen.push(e);
+      for (const wt of [...waiters]) {
+        if (wt.match(e)) {
+          waiters.splice(waiters.indexOf(wt), 1);
+          wt.resolve(e);
+        }
+      }
+    }
+  })();
+  return () => w.sql.end();
+});
+afterAll(async () => {
+  await nc?.close();
+});
+
+const isPut = (key: string) => (e: KvEntry) => e.key === key && e.operation === 'PUT';
+const isDel = (key: string) => (e: KvEntry) => e.key === key && e.operation !== 'PUT';
+
+describe('device registry in NATS KV', () => {
+  it('mirrors a collector’s devices with credentials sealed to its key, and keeps them in line', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('ECDH-ES+A256KW', {
+      crv: 'P-256',
+      extractable: true,
+    });
+    const jwk = await exportJWK(publicKey);
+    const created = await w.a.admin.post('/api/collectors', { name: 'site-1' });
+    const col = (await created.json()) as { id: string; enrollToken: string };
+
+    // Added before the collector enrolled: nothing to seal to yet.
+    const d1res = await w.a.operator.post('/api/devices', {
+      name: 'r1',
+      host: '192.0.2.1',
+      collectorId: col.id,
+      credentials: { username: 'admin', password: 'kv-sealed-secret' },
+    });
+    const d1 = (await d1res.json()) as { id: string };
+    const key1 = `${w.tenantA}.${col.id}.${d1.id}`;
+
+    const enrol = await new Session(w.edge).post('/api/collectors/enroll', {
+      token: col.enrollToken,
+      publicKey: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y },
+      version: '0.1.0',
+    });
+    expect(enrol.status, await enrol.clone().text()).toBe(200);
+    const entry = DeviceRegistryEntry.parse((await change(isPut(key1))).json());
+    expect(entry).toMatchObject({ id: d1.id, collectorId: col.id, host: '192.0.2.1', port: 8728 });
+    expect(entry.credentials).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\.[\w-]+\.[\w-]+$/);
+    const { plaintext } = await compactDecrypt(entry.credentials!, privateKey);
+    expect(JSON.parse(new TextDecoder().decode(plaintext))).toEqual({
+      username: 'admin',
+      password: 'kv-sealed-secret',
+    });
+
+    // The token was consumed.
+    const again = await new Session(w.edge).post('/api/collectors/enroll', {
+      token: col.enrollToken,
+      publicKey: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y },
+    });
+    expect(again.status).toBe(401);
+    expect(await errorCode(again)).toBe('invalid_token');
+
+    // Updates follow; moving the device off the collector removes its key.
+    let mark = seen.length;
+    await w.a.operator.patch(`/api/devices/${d1.id}`, { name: 'r1-renamed' });
+    const renamed = await change(
+      (e) => isPut(key1)(e) && e.json<{ name: string }>().name === 'r1-renamed',
+      mark,
+    );
+    expect(renamed.json<{ name: string }>().name).toBe('r1-renamed');
+    mark = seen.length;
+    await w.a.operator.patch(`/api/devices/${d1.id}`, { collectorId: null });
+    await change(isDel(key1), mark);
+
+    // A new device appears; deleting it removes it.
+    const d2 = (await (
+      await w.a.operator.post('/api/devices', { name: 'r2', host: '192.0.2.2', collectorId: col.id })
+    ).json()) as { id: string };
+    const key2 = `${w.tenantA}.${col.id}.${d2.id}`;
+    expect(DeviceRegistryEntry.parse((await change(isPut(key2))).json()).credentials).toBeNull();
+    mark = seen.length;
+    expect((await w.a.operator.delete(`/api/devices/${d2.id}`)).status).toBe(204);
+    await change(isDel(key2), mark);
+
+    // Revoking the collector removes all of its devices from the registry.
+    const d3 = (await (
+      await w.a.operator.post('/api/devices', { name: 'r3', host: '192.0.2.3', collectorId: col.id })
+    ).json()) as { id: string };
+    const key3 = `${w.tenantA}.${col.id}.${d3.id}`;
+    await change(isPut(key3));
+    mark = seen.length;
+    expect((await w.a.admin.post(`/api/collectors/${col.id}/revoke`)).status).toBe(200);
+    await change(isDel(key3), mark);
+  });
+
+  it('refuses private keys and malformed public keys at enrolment', async () => {
+    const created = await w.a.admin.post('/api/collectors', { name: 'site-2' });
+    const col = (await created.json()) as { enrollToken: string };
+    const { privateKey } = await generateKeyPair('ECDH-ES+A256KW', { crv: 'P-256', extractable: true });
+    const priv = await exportJWK(privateKey);
+    for (const publicKey of [
+      priv,
+      { kty: 'RSA', n: 'x', e: 'AQAB' },
+      { kty: 'EC', crv: 'P-256', x: 'short', y: 'y' },
+    ]) {
+      const res = await new Session(w.edge).post('/api/collectors/enroll', {
+        token: col.enrollToken,
+        publicKey,
+      });
+      expect(res.status).toBe(400);
+    }
+  });
+});
