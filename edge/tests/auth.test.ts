@@ -31,6 +31,7 @@ beforeAll(async () => {
     NATS_WS_URL: 'ws://127.0.0.1:1',
     FIRST_ADMIN_EMAIL: ADMIN_EMAIL,
     FIRST_ADMIN_PASSWORD: BOOTSTRAP_PASSWORD,
+    CORS_ORIGINS: 'https://portal.tod.test',
     ...TEST_SECRETS,
   });
   // The first admin keeps the real 650,000-iteration derivation: this is the full browser-side login.
@@ -286,5 +287,34 @@ describe('API description', () => {
     expect(docs.status).toBe(200);
     expect(docs.headers.get('content-security-policy')).toContain('unpkg.com');
     expect(docs.headers.get('x-frame-options')).toBe('DENY');
+  });
+});
+
+describe('CORS and headers', () => {
+  it('allows only the configured origins, with credentials', async () => {
+    const preflight = (origin: string) =>
+      edge.fetch('/api/auth/srp/init', {
+        method: 'OPTIONS',
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type',
+        },
+      });
+    const ok = await preflight('https://portal.tod.test');
+    expect(ok.headers.get('access-control-allow-origin')).toBe('https://portal.tod.test');
+    expect(ok.headers.get('access-control-allow-credentials')).toBe('true');
+    const evil = await preflight('https://evil.example');
+    expect(evil.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('sends nosniff, Referrer-Policy, HSTS, frame DENY and a strict CSP on API errors too', async () => {
+    const res = await edge.fetch('/api/devices');
+    expect(res.status).toBe(401);
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('referrer-policy')).toBe('strict-origin-when-cross-origin');
+    expect(res.headers.get('strict-transport-security')).toContain('max-age=');
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
   });
 });

@@ -1,6 +1,8 @@
 // Resource behaviour from outside: device credentials write-only and encrypted at rest, keyset pagination,
 // API keys, collectors' enrol tokens, audit list and CSV export, KMS transparency.
+import { exportJWK, generateKeyPair } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { TEST_SECRETS } from '../../tests/env/edge';
 import { errorCode, Session } from './client';
 import { createWorld, type World } from './fixtures';
 
@@ -351,5 +353,70 @@ describe('audit log', () => {
       SELECT privilege_type FROM information_schema.role_table_grants
       WHERE grantee = 'tod_app' AND table_name = 'audit_log' ORDER BY privilege_type`;
     expect(grants.map((g) => g.privilege_type)).toEqual(['INSERT', 'SELECT']);
+  });
+});
+
+describe('logs', () => {
+  it('never carry secrets, even when a background mirror fails', async () => {
+    const lines: string[] = [];
+    let notify: (() => void) | null = null;
+    const failed = new Promise<void>((resolve) => {
+      notify = resolve;
+    });
+    const capture = (stream: NodeJS.WriteStream) => {
+      const original = stream.write.bind(stream);
+      stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+        const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+        lines.push(text);
+        if (text.includes('device mirror failed')) notify?.();
+        return (original as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
+      }) as typeof stream.write;
+      return () => {
+        stream.write = original;
+      };
+    };
+    // wrangler relays the Worker's console through the test process's console (and vitest's capture).
+    const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((level) => {
+      const original = console[level];
+      console[level] = (...args: unknown[]) => {
+        const text = args.map(String).join(' ');
+        lines.push(text);
+        if (text.includes('device mirror failed')) notify?.();
+        original.apply(console, args);
+      };
+      return () => {
+        console[level] = original;
+      };
+    });
+    const restore = [capture(process.stdout), capture(process.stderr), ...spies];
+    try {
+      const { publicKey } = await generateKeyPair('ECDH-ES+A256KW', { crv: 'P-256', extractable: true });
+      const jwk = await exportJWK(publicKey);
+      const col = (await (await w.a.admin.post('/api/collectors', { name: 'log-probe' })).json()) as {
+        id: string;
+        enrollToken: string;
+      };
+      const enrol = await new Session(w.edge).post('/api/collectors/enroll', {
+        token: col.enrollToken,
+        publicKey: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y },
+      });
+      expect(enrol.status).toBe(200);
+      // This world's NATS URL points nowhere: the mirror fails after the response and logs it.
+      const res = await w.a.operator.post('/api/devices', {
+        name: 'log-probe',
+        host: '192.0.2.99',
+        collectorId: col.id,
+        credentials: { username: 'log-user', password: DEVICE_PASSWORD },
+      });
+      expect(res.status).toBe(201);
+      await failed;
+      const all = lines.join('');
+      for (const secret of [DEVICE_PASSWORD, col.enrollToken, w.keys.operator, TEST_SECRETS.JWT_SECRET_KEY]) {
+        expect(all).not.toContain(secret);
+      }
+      expect(all).not.toMatch(/tod_app:[^@\s]+@/);
+    } finally {
+      for (const r of restore) r();
+    }
   });
 });
