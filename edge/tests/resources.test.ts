@@ -154,6 +154,55 @@ describe('devices', () => {
     expect(group.deviceCount).toBe(2);
   });
 
+  it('pages every named list by keyset (tags, groups, collectors, users, keys, invitations, tenants)', async () => {
+    const [tenant] = await w.sql<
+      { id: string }[]
+    >`INSERT INTO tenants (name, slug) VALUES ('Lists', 'lists') RETURNING id`;
+    const t = tenant!.id;
+    for (const [table, column] of [
+      ['tags', 'name'],
+      ['device_groups', 'name'],
+      ['collectors', 'name'],
+    ] as const) {
+      await w.sql.unsafe(
+        `INSERT INTO ${table} (tenant_id, ${column}) SELECT $1, 'item-' || i FROM generate_series(1, 5) AS i`,
+        [t],
+      );
+    }
+    await w.sql`INSERT INTO users (tenant_id, email, role) SELECT ${t}, 'u' || i || '@l.test', 'viewer' FROM generate_series(1, 5) AS i`;
+    const s = w.rootIn(t);
+    for (const path of ['/api/tags', '/api/device-groups', '/api/collectors', '/api/users']) {
+      const names: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const res: Response = await s.get(`${path}?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+        expect(res.status, path).toBe(200);
+        const body = (await res.json()) as {
+          items: { name?: string; email?: string }[];
+          nextCursor: string | null;
+        };
+        names.push(...body.items.map((i) => i.name ?? i.email ?? ''));
+        cursor = body.nextCursor;
+      } while (cursor);
+      expect(names, path).toHaveLength(5);
+      expect(names, path).toEqual([...names].sort());
+    }
+    const filtered = (await (await s.get('/api/tags?q=item-3')).json()) as { items: { name: string }[] };
+    expect(filtered.items.map((i) => i.name)).toEqual(['item-3']);
+    const tenants = (await (await w.root.get('/api/tenants?limit=1&q=Lis')).json()) as {
+      items: { id: string }[];
+    };
+    expect(tenants.items.map((i) => i.id)).toEqual([t]);
+    for (const path of [
+      '/api/tags?limit=0',
+      '/api/users?cursor=nope',
+      '/api/api-keys?sort=name',
+      '/api/invitations?limit=x',
+    ]) {
+      expect((await w.a.admin.get(path)).status, path).toBe(400);
+    }
+  });
+
   it('answers 409 for a duplicate group name', async () => {
     await w.a.operator.post('/api/device-groups', { name: 'dup' });
     const res = await w.a.operator.post('/api/device-groups', { name: 'dup' });

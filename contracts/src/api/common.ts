@@ -11,3 +11,10 @@ export const PageQuery = {
 
 export const Page = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+
+/** Lists ordered by name (or email): keyset pages and a name prefix filter. */
+export const NameListQuery = z.strictObject({
+  ...PageQuery,
+  q: z.string().max(200).optional(),
+});
+export type NameListQuery = z.infer<typeof NameListQuery>;

@@ -1,7 +1,7 @@
 // /api/collectors: list (viewer), create with a one-time enrol token, new token, revoke (admin).
-import { CollectorEnrollRequest, CreateCollectorRequest } from '@tod/contracts';
+import { CollectorEnrollRequest, CreateCollectorRequest, NameListQuery } from '@tod/contracts';
 import { collectors } from '@tod/drizzle/schema';
-import { asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
@@ -9,8 +9,9 @@ import { inTenant, requireRole, sha256 } from '../middleware/auth';
 import { authRateLimit } from '../middleware/rate-limit';
 import { mirrorAfterResponse, planCollectorDevices } from '../services/device-mirror';
 import { randomToken } from '../services/tokens-random';
-import { pathId, readBody } from '../validate';
+import { pathId, readBody, readQuery } from '../validate';
 import { iso } from './dto';
+import { nameFilters, pageOf } from './paging';
 
 export const ENROLL_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -35,10 +36,16 @@ async function newEnrollToken() {
 export const collectorsRoute = new Hono<AppEnv>();
 
 collectorsRoute.get('/', requireRole('viewer'), async (c) => {
+  const q = readQuery(c, NameListQuery);
   const rows = await inTenant(c, ({ tx }) =>
-    tx.select().from(collectors).orderBy(asc(collectors.name)).limit(1000),
+    tx
+      .select()
+      .from(collectors)
+      .where(and(...nameFilters(q, collectors.name, collectors.id)))
+      .orderBy(asc(collectors.name), asc(collectors.id))
+      .limit(q.limit + 1),
   );
-  return c.json({ items: rows.map(dto), nextCursor: null });
+  return c.json(pageOf(rows, q.limit, (r) => [r.name, r.id], dto));
 });
 
 // The collector's side: one-time token in, public key registered, its devices mirrored (sealed to that key).

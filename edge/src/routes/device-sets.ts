@@ -3,18 +3,20 @@
 import {
   CreateDeviceGroupRequest,
   CreateTagRequest,
+  NameListQuery,
   SetDevicesRequest,
   UpdateDeviceGroupRequest,
   UpdateTagRequest,
 } from '@tod/contracts';
 import { deviceGroupMembers, deviceGroups, deviceTags, tags } from '@tod/drizzle/schema';
-import { asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { inTenant, requireRole, type TenantScope } from '../middleware/auth';
-import { pathId, readBody } from '../validate';
+import { pathId, readBody, readQuery } from '../validate';
 import { iso } from './dto';
+import { nameFilters, pageOf } from './paging';
 
 type GroupRow = typeof deviceGroups.$inferSelect;
 const groupDto = (g: GroupRow, deviceCount: number) => ({
@@ -56,6 +58,7 @@ async function replaceMembers(
 export const deviceGroupsRoute = new Hono<AppEnv>();
 
 deviceGroupsRoute.get('/', requireRole('viewer'), async (c) => {
+  const q = readQuery(c, NameListQuery);
   const rows = await inTenant(c, ({ tx }) =>
     tx
       .select({
@@ -63,10 +66,18 @@ deviceGroupsRoute.get('/', requireRole('viewer'), async (c) => {
         n: sql<number>`(SELECT count(*)::int FROM ${deviceGroupMembers} m WHERE m.group_id = ${deviceGroups.id})`,
       })
       .from(deviceGroups)
-      .orderBy(asc(deviceGroups.name))
-      .limit(1000),
+      .where(and(...nameFilters(q, deviceGroups.name, deviceGroups.id)))
+      .orderBy(asc(deviceGroups.name), asc(deviceGroups.id))
+      .limit(q.limit + 1),
   );
-  return c.json({ items: rows.map((r) => groupDto(r.g, r.n)), nextCursor: null });
+  return c.json(
+    pageOf(
+      rows,
+      q.limit,
+      (r) => [r.g.name, r.g.id],
+      (r) => groupDto(r.g, r.n),
+    ),
+  );
 });
 
 deviceGroupsRoute.post('/', requireRole('operator'), async (c) => {
@@ -159,8 +170,16 @@ deviceGroupsRoute.delete('/:id', requireRole('operator'), async (c) => {
 export const tagsRoute = new Hono<AppEnv>();
 
 tagsRoute.get('/', requireRole('viewer'), async (c) => {
-  const rows = await inTenant(c, ({ tx }) => tx.select().from(tags).orderBy(asc(tags.name)).limit(1000));
-  return c.json({ items: rows.map(tagDto), nextCursor: null });
+  const q = readQuery(c, NameListQuery);
+  const rows = await inTenant(c, ({ tx }) =>
+    tx
+      .select()
+      .from(tags)
+      .where(and(...nameFilters(q, tags.name, tags.id)))
+      .orderBy(asc(tags.name), asc(tags.id))
+      .limit(q.limit + 1),
+  );
+  return c.json(pageOf(rows, q.limit, (t) => [t.name, t.id], tagDto));
 });
 
 tagsRoute.post('/', requireRole('operator'), async (c) => {

@@ -1,8 +1,8 @@
 // /api/tenants: super admins only, through the audited cross-tenant path (the database records who and why
 // before it shows any tenant's row).
-import { CreateTenantRequest, UpdateTenantRequest } from '@tod/contracts';
+import { CreateTenantRequest, NameListQuery, UpdateTenantRequest } from '@tod/contracts';
 import { tenants } from '@tod/drizzle/schema';
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import { type Context, Hono } from 'hono';
 import { type Tx, withCrossTenant } from '../db';
 import type { AppEnv } from '../env';
@@ -10,8 +10,9 @@ import { ApiError } from '../errors';
 import { requireRole } from '../middleware/auth';
 import { type AuditInput, appendAudit, auditContext } from '../services/audit';
 import { kmsFor } from '../services/kms-config';
-import { pathId, readBody } from '../validate';
+import { pathId, readBody, readQuery } from '../validate';
 import { iso } from './dto';
+import { nameFilters, pageOf } from './paging';
 
 type Row = typeof tenants.$inferSelect;
 const dto = (t: Row) => ({ id: t.id, name: t.name, slug: t.slug, createdAt: iso(t.createdAt)! });
@@ -31,10 +32,16 @@ export const tenantsRoute = new Hono<AppEnv>();
 const SUPER = requireRole('super_admin', { tenant: false, apiKeys: false });
 
 tenantsRoute.get('/', SUPER, async (c) => {
+  const q = readQuery(c, NameListQuery);
   const rows = await crossTenant(c, 'tenant.list', (tx) =>
-    tx.select().from(tenants).orderBy(asc(tenants.name)).limit(1000),
+    tx
+      .select()
+      .from(tenants)
+      .where(and(...nameFilters(q, tenants.name, tenants.id)))
+      .orderBy(asc(tenants.name), asc(tenants.id))
+      .limit(q.limit + 1),
   );
-  return c.json({ items: rows.map(dto), nextCursor: null });
+  return c.json(pageOf(rows, q.limit, (t) => [t.name, t.id], dto));
 });
 
 tenantsRoute.post('/', SUPER, async (c) => {

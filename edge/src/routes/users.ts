@@ -1,14 +1,20 @@
 // /api/users, /api/invitations and /api/api-keys: people and keys of one tenant (admin).
-import { CreateApiKeyRequest, CreateInvitationRequest, UpdateUserRequest } from '@tod/contracts';
+import {
+  CreateApiKeyRequest,
+  CreateInvitationRequest,
+  NameListQuery,
+  UpdateUserRequest,
+} from '@tod/contracts';
 import { apiKeys, invitations, users } from '@tod/drizzle/schema';
-import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { inTenant, requireRole, sha256 } from '../middleware/auth';
 import { randomToken } from '../services/tokens-random';
-import { pathId, readBody } from '../validate';
+import { pathId, readBody, readQuery } from '../validate';
 import { iso } from './dto';
+import { nameFilters, pageOf } from './paging';
 
 export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
@@ -47,8 +53,16 @@ const keyDto = (k: KeyRow) => ({
 export const usersRoute = new Hono<AppEnv>();
 
 usersRoute.get('/', requireRole('admin'), async (c) => {
-  const rows = await inTenant(c, ({ tx }) => tx.select().from(users).orderBy(users.email).limit(1000));
-  return c.json({ items: rows.map(userDto), nextCursor: null });
+  const q = readQuery(c, NameListQuery);
+  const rows = await inTenant(c, ({ tx }) =>
+    tx
+      .select()
+      .from(users)
+      .where(and(...nameFilters(q, users.email, users.id)))
+      .orderBy(asc(users.email), asc(users.id))
+      .limit(q.limit + 1),
+  );
+  return c.json(pageOf(rows, q.limit, (u) => [u.email, u.id], userDto));
 });
 
 usersRoute.get('/:id', requireRole('admin'), async (c) => {
@@ -92,10 +106,16 @@ usersRoute.delete('/:id', requireRole('admin'), async (c) => {
 export const invitationsRoute = new Hono<AppEnv>();
 
 invitationsRoute.get('/', requireRole('admin'), async (c) => {
+  const q = readQuery(c, NameListQuery);
   const rows = await inTenant(c, ({ tx }) =>
-    tx.select().from(invitations).orderBy(desc(invitations.createdAt)).limit(1000),
+    tx
+      .select()
+      .from(invitations)
+      .where(and(...nameFilters(q, invitations.email, invitations.id)))
+      .orderBy(asc(invitations.email), asc(invitations.id))
+      .limit(q.limit + 1),
   );
-  return c.json({ items: rows.map(invitationDto), nextCursor: null });
+  return c.json(pageOf(rows, q.limit, (i) => [i.email, i.id], invitationDto));
 });
 
 invitationsRoute.post('/', requireRole('admin'), async (c) => {
@@ -140,10 +160,16 @@ export const apiKeysRoute = new Hono<AppEnv>();
 const ADMIN_NO_KEYS = { apiKeys: false } as const;
 
 apiKeysRoute.get('/', requireRole('admin', ADMIN_NO_KEYS), async (c) => {
+  const q = readQuery(c, NameListQuery);
   const rows = await inTenant(c, ({ tx }) =>
-    tx.select().from(apiKeys).orderBy(desc(apiKeys.createdAt)).limit(1000),
+    tx
+      .select()
+      .from(apiKeys)
+      .where(and(...nameFilters(q, apiKeys.name, apiKeys.id)))
+      .orderBy(asc(apiKeys.name), asc(apiKeys.id))
+      .limit(q.limit + 1),
   );
-  return c.json({ items: rows.map(keyDto), nextCursor: null });
+  return c.json(pageOf(rows, q.limit, (k) => [k.name, k.id], keyDto));
 });
 
 apiKeysRoute.post('/', requireRole('admin', ADMIN_NO_KEYS), async (c) => {
