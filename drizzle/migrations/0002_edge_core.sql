@@ -96,7 +96,9 @@ CREATE POLICY kms_events_append ON kms_events FOR INSERT
 GRANT SELECT, INSERT, UPDATE, DELETE ON srp_handshakes TO tod_app;
 GRANT SELECT, INSERT, UPDATE ON refresh_tokens TO tod_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON invitations TO tod_app;
+-- UPDATE of the wrapped form only: rewrapping after a KMS key rotation keeps the same data key.
 GRANT SELECT, INSERT ON tenant_keys TO tod_app;
+GRANT UPDATE (wrapped_key) ON tenant_keys TO tod_app;
 GRANT SELECT, INSERT ON kms_events TO tod_app;
 
 -- Pre-authentication lookups. Users are tenant rows (and super admins have no tenant), so before login the

@@ -181,6 +181,13 @@ export const ROUTE_DOCS: RouteDoc[] = [
   }),
   r('get', '/api/audit-logs/export.csv', 'admin', 'audit', 'Audit trail as CSV', { query: AuditListQuery }),
   r('get', '/api/kms-events', 'admin', 'audit', 'KMS uses of the tenant data key (transparency)'),
+  r(
+    'post',
+    '/api/kms-events/rewrap',
+    'admin',
+    'audit',
+    'Rewrap the tenant data keys after a KMS key rotation',
+  ),
   r('get', '/api/openapi.json', 'public', 'meta', 'This document'),
   r('get', '/docs', 'public', 'meta', 'Swagger UI (not in production)'),
 ];

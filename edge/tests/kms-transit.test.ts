@@ -60,5 +60,18 @@ describe('Transit KMS in the Worker', () => {
     const audit = await s.get('/api/audit-logs?action=device.create');
     const body = (await audit.json()) as { items: { details: { name: string } }[] };
     expect(body.items[0]!.details.name).toBe('r1');
+
+    // Rotating the tenant's Transit key, then rewrapping: same data key, newest key version.
+    transit.rotate(`tod-tenant-${tenantId}`);
+    const rewrap = await s.post('/api/kms-events/rewrap');
+    expect(rewrap.status).toBe(200);
+    expect(await rewrap.json()).toEqual({ rewrapped: 1 });
+    const [after] = await sql<{ wrapped: string }[]>`
+      SELECT convert_from(wrapped_key, 'UTF8') AS wrapped FROM tenant_keys WHERE tenant_id = ${tenantId}`;
+    expect(after!.wrapped).toMatch(/^vault:v2:/);
+    expect(transit.calls).toContain(`rewrap:tod-tenant-${tenantId}`);
+    const [ev] =
+      await sql`SELECT count(*)::int AS n FROM kms_events WHERE tenant_id = ${tenantId} AND operation = 'rewrap'`;
+    expect(ev).toEqual({ n: 1 });
   });
 });

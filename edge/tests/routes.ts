@@ -222,4 +222,5 @@ export const ROUTES: RouteCase[] = [
   { method: 'GET', path: '/api/audit-logs', min: 'admin', ok: 200 },
   { method: 'GET', path: '/api/audit-logs/export.csv', min: 'admin', ok: 200 },
   { method: 'GET', path: '/api/kms-events', min: 'admin', ok: 200 },
+  { method: 'POST', path: '/api/kms-events/rewrap', min: 'admin', apiKeys: false, ok: 200 },
 ];

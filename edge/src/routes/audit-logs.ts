@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { inTenant, requireRole, type TenantScope } from '../middleware/auth';
-import { openJson } from '../services/envelope';
+import { openJson, rewrapTenantKeys } from '../services/envelope';
 import { readQuery } from '../validate';
 import { type AuditEntryDto, iso } from './dto';
 
@@ -146,4 +146,15 @@ kmsEventsRoute.get('/', requireRole('admin'), async (c) => {
     })),
     nextCursor: null,
   });
+});
+
+/** After rotating the KMS key (e.g. `bao write -f transit/keys/tod-tenant-<id>/rotate`): rewrap this tenant's
+ * data keys under the new key version. The data keys, and everything sealed with them, stay as they are. */
+kmsEventsRoute.post('/rewrap', requireRole('admin', { apiKeys: false }), async (c) => {
+  const rewrapped = await inTenant(c, async (s) => {
+    const n = await rewrapTenantKeys(s.envelope);
+    await s.audit({ action: 'kms.rewrap', targetType: 'tenant', targetId: s.tenantId, details: { keys: n } });
+    return n;
+  });
+  return c.json({ rewrapped });
 });

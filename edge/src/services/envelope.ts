@@ -35,7 +35,7 @@ async function importKey(raw: Uint8Array): Promise<CryptoKey> {
 
 async function logKms(
   env: Envelope,
-  operation: 'generate' | 'wrap' | 'unwrap',
+  operation: 'generate' | 'wrap' | 'unwrap' | 'rewrap',
   version: number,
   purpose: string,
 ) {
@@ -139,4 +139,21 @@ export async function sealJson(env: Envelope, purpose: string, value: unknown): 
 
 export async function openJson(env: Envelope, purpose: string, sealed: Uint8Array): Promise<unknown> {
   return JSON.parse(new TextDecoder().decode(await open(env, purpose, sealed)));
+}
+
+/** Rewraps every data key of the tenant under the KMS's current key version (after a KMS key rotation). */
+export async function rewrapTenantKeys(env: Envelope): Promise<number> {
+  const rows = await env.tx
+    .select()
+    .from(tenantKeys)
+    .where(and(eq(tenantKeys.tenantId, env.tenantId), eq(tenantKeys.kms, env.kms.name)));
+  for (const row of rows) {
+    const wrapped = await env.kms.rewrap(env.tenantId, new Uint8Array(row.wrappedKey));
+    await env.tx
+      .update(tenantKeys)
+      .set({ wrappedKey: wrapped })
+      .where(and(eq(tenantKeys.tenantId, env.tenantId), eq(tenantKeys.version, row.version)));
+    await logKms(env, 'rewrap', row.version, 'rotation');
+  }
+  return rows.length;
 }

@@ -7,6 +7,8 @@ export interface Kms {
   readonly name: 'local' | 'transit';
   wrap(tenantId: string, dataKey: Uint8Array): Promise<Uint8Array>;
   unwrap(tenantId: string, wrapped: Uint8Array): Promise<Uint8Array>;
+  /** Re-encrypts a wrapped key under the KMS's current key version (the data key stays the same). */
+  rewrap(tenantId: string, wrapped: Uint8Array): Promise<Uint8Array>;
 }
 
 export class KmsError extends Error {
@@ -23,8 +25,12 @@ export function localKms(masterKeyB64: string): Kms {
     'decrypt',
   ]);
   const aad = (tenantId: string) => buf(utf8(`tod-dek:${tenantId}`));
-  return {
+  const kms: Kms = {
     name: 'local',
+    // One master key: a rewrap is a fresh IV under the same key.
+    async rewrap(tenantId, wrapped) {
+      return kms.wrap(tenantId, await kms.unwrap(tenantId, wrapped));
+    },
     async wrap(tenantId, dataKey) {
       const iv = randomBytes(12);
       const ct = await crypto.subtle.encrypt(
@@ -47,6 +53,7 @@ export function localKms(masterKeyB64: string): Kms {
       }
     },
   };
+  return kms;
 }
 
 export interface TransitOptions {
@@ -61,10 +68,7 @@ export interface TransitOptions {
   fetch?: typeof fetch;
 }
 
-export interface TransitKms extends Kms {
-  /** Re-encrypts a wrapped key under the newest version of the tenant's Transit key (after a rotation). */
-  rewrap(tenantId: string, wrapped: Uint8Array): Promise<Uint8Array>;
-}
+export type TransitKms = Kms;
 
 function b64encode(bytes: Uint8Array): string {
   let s = '';
