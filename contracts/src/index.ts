@@ -4,6 +4,7 @@ export * from './api/collectors';
 export * from './api/common';
 export * from './api/device-import';
 export * from './api/devices';
+export * from './api/enrollment';
 export * from './api/errors';
 export * from './api/health';
 export * from './api/tenants';

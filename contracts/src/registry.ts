@@ -1,40 +1,33 @@
-// The device registry the edge mirrors into NATS KV `tod-devices` (key `<tenant>.<collector>.<device>`)
-// for the collector: what to poll and how, credentials sealed to the collector's public key.
+// The device registry as the collector sees it: NATS KV bucket `tod-devices`, key
+// `<tenant>.<collector>.<device>`, written by the edge whenever a device is created, changed or deleted.
 import { z } from 'zod';
 
-/** A collector's public key (JWK, P-256 for ECDH-ES). Never a private key. */
-export const CollectorPublicKey = z.strictObject({
-  kty: z.literal('EC'),
-  crv: z.literal('P-256'),
-  x: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
-  y: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
-  kid: z.string().max(100).optional(),
-  use: z.literal('enc').optional(),
-  alg: z.literal('ECDH-ES+A256KW').optional(),
-});
-export type CollectorPublicKey = z.infer<typeof CollectorPublicKey>;
+export const TlsModeSchema = z.enum(['strict', 'self_signed', 'any', 'plain']);
 
-export const CollectorEnrollRequest = z.strictObject({
-  token: z.string().min(10).max(200),
-  publicKey: CollectorPublicKey,
-  version: z.string().max(100).default(''),
-});
-
-/** JWE (compact, ECDH-ES+A256KW / A256GCM) of `DeviceCredentialsPlain`, to the collector's key. */
-export const DEVICE_CREDENTIALS_JWE = { alg: 'ECDH-ES+A256KW', enc: 'A256GCM' } as const;
-
-export const DeviceCredentialsPlain = z.object({ username: z.string(), password: z.string() });
-
-export const DeviceRegistryEntry = z.object({
-  id: z.uuid(),
+export const DeviceRegistration = z.object({
+  v: z.literal(1),
   tenantId: z.uuid(),
   collectorId: z.uuid(),
-  name: z.string(),
-  host: z.string(),
-  port: z.number().int(),
-  tlsMode: z.enum(['strict', 'self_signed', 'any', 'plain']),
-  /** null when the device has no credentials */
-  credentials: z.string().nullable(),
-  updatedAt: z.string(),
+  deviceId: z.uuid(),
+  name: z.string().min(1).max(200),
+  host: z.string().min(1).max(253),
+  /** Plain API port. */
+  port: z.number().int().min(1).max(65535),
+  /** API-SSL port. */
+  tlsPort: z.number().int().min(1).max(65535).default(8729),
+  tlsMode: TlsModeSchema,
+  pollIntervalSeconds: z.number().int().min(10).max(3600).default(60),
+  /** JWE (compact) of DeviceCredentials, sealed to the collector's public key; only that collector can open it. */
+  credentials: z.string().min(1).max(8192),
+  updatedAt: z.iso.datetime({ offset: true }),
 });
-export type DeviceRegistryEntry = z.infer<typeof DeviceRegistryEntry>;
+export type DeviceRegistration = z.infer<typeof DeviceRegistration>;
+
+export const DeviceCredentials = z.object({
+  username: z.string().min(1).max(255),
+  password: z.string().max(255),
+});
+export type DeviceCredentials = z.infer<typeof DeviceCredentials>;
+
+/** Key management algorithm and content encryption for sealed credentials. */
+export const CREDENTIALS_JWE = { alg: 'ECDH-ES+A256KW', enc: 'A256GCM', crv: 'P-256' } as const;

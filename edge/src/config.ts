@@ -58,6 +58,12 @@ export const EdgeEnv = z.object({
   CREDENTIAL_ENCRYPTION_KEY: base64Key32,
   FIRST_ADMIN_EMAIL: z.email('must be an email address').toLowerCase().optional(),
   FIRST_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+  /** The nats:// URL collectors are given at enrolment (they connect over TCP); NATS_WS_URL when unset. */
+  NATS_URL: z
+    .string()
+    .trim()
+    .refine((v) => /^(nats|tls):\/\//.test(v) && parsesAsUrl(v), 'must be a nats:// or tls:// URL')
+    .optional(),
   /** Comma-separated origins allowed by CORS (none by default: web reaches the edge through a binding). */
   CORS_ORIGINS: z.string().default(''),
   /** Which KMS wraps the per-tenant data keys: `local` (CREDENTIAL_ENCRYPTION_KEY) or OpenBao/Vault `transit`. */

@@ -13,6 +13,7 @@ export interface Bindings {
   CREDENTIAL_ENCRYPTION_KEY?: string;
   FIRST_ADMIN_EMAIL?: string;
   FIRST_ADMIN_PASSWORD?: string;
+  NATS_URL?: string;
   CORS_ORIGINS?: string;
   KMS_BACKEND?: string;
   TRANSIT_ADDR?: string;

@@ -30,6 +30,7 @@ export async function createWorld(opts: { nats?: boolean } = {}): Promise<World>
   const edge = await startEdge({
     DATABASE_URL: db.appUrl,
     NATS_WS_URL: nats?.wsUrl ?? 'ws://127.0.0.1:1',
+    ...(nats ? { NATS_URL: nats.url } : {}),
     FIRST_ADMIN_EMAIL: ROOT_EMAIL,
     FIRST_ADMIN_PASSWORD: BOOTSTRAP_PASSWORD,
     ...TEST_SECRETS,

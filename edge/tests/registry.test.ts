@@ -4,7 +4,7 @@
 import { type KV, type KvEntry, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
-import { DEVICES_BUCKET, DeviceRegistryEntry } from '@tod/contracts';
+import { DEVICES_BUCKET, DeviceRegistration, EnrollResponse } from '@tod/contracts';
 import { compactDecrypt, exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, Session } from './client';
@@ -74,8 +74,21 @@ describe('device registry in NATS KV', () => {
       version: '0.1.0',
     });
     expect(enrol.status, await enrol.clone().text()).toBe(200);
-    const entry = DeviceRegistryEntry.parse((await change(isPut(key1))).json());
-    expect(entry).toMatchObject({ id: d1.id, collectorId: col.id, host: '192.0.2.1', port: 8728 });
+    expect(EnrollResponse.parse(await enrol.json())).toEqual({
+      tenantId: w.tenantA,
+      collectorId: col.id,
+      natsUrl: w.natsUrl,
+    });
+    const entry = DeviceRegistration.parse((await change(isPut(key1))).json());
+    expect(entry).toMatchObject({
+      v: 1,
+      deviceId: d1.id,
+      collectorId: col.id,
+      host: '192.0.2.1',
+      port: 8728,
+      tlsPort: 8729,
+      tlsMode: 'any',
+    });
     expect(entry.credentials).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\.[\w-]+\.[\w-]+$/);
     const { plaintext } = await compactDecrypt(entry.credentials!, privateKey);
     expect(JSON.parse(new TextDecoder().decode(plaintext))).toEqual({
@@ -103,19 +116,40 @@ describe('device registry in NATS KV', () => {
     await w.a.operator.patch(`/api/devices/${d1.id}`, { collectorId: null });
     await change(isDel(key1), mark);
 
-    // A new device appears; deleting it removes it.
+    // A new device appears (API-SSL only: its port is the TLS port); without credentials it cannot be polled
+    // and leaves the registry; deleting it removes it.
     const d2 = (await (
-      await w.a.operator.post('/api/devices', { name: 'r2', host: '192.0.2.2', collectorId: col.id })
+      await w.a.operator.post('/api/devices', {
+        name: 'r2',
+        host: '192.0.2.2',
+        port: 8730,
+        tlsMode: 'strict',
+        collectorId: col.id,
+        credentials: { username: 'u2', password: 'p2' },
+      })
     ).json()) as { id: string };
     const key2 = `${w.tenantA}.${col.id}.${d2.id}`;
-    expect(DeviceRegistryEntry.parse((await change(isPut(key2))).json()).credentials).toBeNull();
+    expect(DeviceRegistration.parse((await change(isPut(key2))).json())).toMatchObject({
+      port: 8728,
+      tlsPort: 8730,
+    });
+    mark = seen.length;
+    await w.a.operator.patch(`/api/devices/${d2.id}`, { credentials: null });
+    await change(isDel(key2), mark);
+    await w.a.operator.patch(`/api/devices/${d2.id}`, { credentials: { username: 'u2', password: 'p3' } });
+    await change(isPut(key2), mark);
     mark = seen.length;
     expect((await w.a.operator.delete(`/api/devices/${d2.id}`)).status).toBe(204);
     await change(isDel(key2), mark);
 
     // Revoking the collector removes all of its devices from the registry.
     const d3 = (await (
-      await w.a.operator.post('/api/devices', { name: 'r3', host: '192.0.2.3', collectorId: col.id })
+      await w.a.operator.post('/api/devices', {
+        name: 'r3',
+        host: '192.0.2.3',
+        collectorId: col.id,
+        credentials: { username: 'u3', password: 'p3' },
+      })
     ).json()) as { id: string };
     const key3 = `${w.tenantA}.${col.id}.${d3.id}`;
     await change(isPut(key3));

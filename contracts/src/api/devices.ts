@@ -13,7 +13,7 @@ export const DeviceStatus = z.enum([
 ]);
 export const TlsMode = z.enum(['strict', 'self_signed', 'any', 'plain']);
 
-export const DeviceCredentials = z.strictObject({
+export const DeviceCredentialsInput = z.strictObject({
   username: z.string().min(1).max(100),
   password: z.string().max(200),
 });
@@ -31,7 +31,7 @@ export const CreateDeviceRequest = z.strictObject({
   port: z.number().int().min(1).max(65535).default(8728),
   tlsMode: TlsMode.default('any'),
   collectorId: z.uuid().nullable().optional(),
-  credentials: DeviceCredentials.optional(),
+  credentials: DeviceCredentialsInput.optional(),
   latitude: z.number().min(-90).max(90).nullable().optional(),
   longitude: z.number().min(-180).max(180).nullable().optional(),
   notes: z.string().max(10_000).default(''),
@@ -43,7 +43,7 @@ export const UpdateDeviceRequest = z
     port: z.number().int().min(1).max(65535).optional(),
     tlsMode: TlsMode.optional(),
     collectorId: z.uuid().nullable().optional(),
-    credentials: DeviceCredentials.nullable().optional(),
+    credentials: DeviceCredentialsInput.nullable().optional(),
     latitude: z.number().min(-90).max(90).nullable().optional(),
     longitude: z.number().min(-180).max(180).nullable().optional(),
     notes: z.string().max(10_000).optional(),

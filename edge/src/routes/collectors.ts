@@ -1,5 +1,5 @@
 // /api/collectors: list (viewer), create with a one-time enrol token, new token, revoke (admin).
-import { CollectorEnrollRequest, CreateCollectorRequest, NameListQuery } from '@tod/contracts';
+import { CreateCollectorRequest, EnrollRequest, type EnrollResponse, NameListQuery } from '@tod/contracts';
 import { collectors } from '@tod/drizzle/schema';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
@@ -50,11 +50,11 @@ collectorsRoute.get('/', requireRole('viewer'), async (c) => {
 
 // The collector's side: one-time token in, public key registered, its devices mirrored (sealed to that key).
 collectorsRoute.post('/enroll', authRateLimit, async (c) => {
-  const body = await readBody(c, CollectorEnrollRequest);
+  const body = await readBody(c, EnrollRequest);
   const rows = await c.var
     .openDb()
     .execute<{ id: string; tenant_id: string }>(
-      sql`SELECT * FROM tod_collector_enroll(${await sha256(body.token)}, ${JSON.stringify(body.publicKey)}::jsonb, ${body.version})`,
+      sql`SELECT * FROM tod_collector_enroll(${await sha256(body.token)}, ${JSON.stringify(body.publicKey)}::jsonb, ${body.version ?? ''})`,
     );
   const row = rows[0];
   if (!row) throw new ApiError(401, 'invalid_token', 'unknown, used or expired enrol token');
@@ -68,11 +68,22 @@ collectorsRoute.post('/enroll', authRateLimit, async (c) => {
     sessionId: null,
   });
   const ops = await inTenant(c, async (s) => {
-    await s.audit({ action: 'collector.enroll', targetType: 'collector', targetId: row.id });
+    await s.audit({
+      action: 'collector.enroll',
+      targetType: 'collector',
+      targetId: row.id,
+      details: { version: body.version ?? null, hostname: body.hostname ?? null },
+    });
     return planCollectorDevices(s, row.id, false);
   });
   mirrorAfterResponse(c, ops);
-  return c.json({ collectorId: row.id, tenantId: row.tenant_id });
+  const cfg = c.var.config;
+  const answer: EnrollResponse = {
+    tenantId: row.tenant_id,
+    collectorId: row.id,
+    natsUrl: cfg.NATS_URL ?? cfg.NATS_WS_URL,
+  };
+  return c.json(answer);
 });
 
 collectorsRoute.get('/:id', requireRole('viewer'), async (c) => {

@@ -7,10 +7,10 @@
 import { Kvm } from '@nats-io/kv';
 import { wsconnect } from '@nats-io/nats-core';
 import {
-  type CollectorPublicKey,
-  DEVICE_CREDENTIALS_JWE,
+  type CollectorPublicJwk,
+  CREDENTIALS_JWE,
   DEVICES_BUCKET,
-  type DeviceRegistryEntry,
+  type DeviceRegistration,
   deviceKey,
 } from '@tod/contracts';
 import { collectors, devices } from '@tod/drizzle/schema';
@@ -25,19 +25,31 @@ import { openJson } from './envelope';
 export interface MirrorOp {
   key: string;
   /** null deletes the key */
-  value: DeviceRegistryEntry | null;
+  value: DeviceRegistration | null;
 }
 
 type DeviceRow = typeof devices.$inferSelect;
 
-async function sealCredentials(publicKey: CollectorPublicKey, credentials: unknown): Promise<string> {
-  const key = await importJWK(publicKey, DEVICE_CREDENTIALS_JWE.alg);
+async function sealCredentials(publicKey: CollectorPublicJwk, credentials: unknown): Promise<string> {
+  const key = await importJWK(publicKey, CREDENTIALS_JWE.alg);
   return new CompactEncrypt(new TextEncoder().encode(JSON.stringify(credentials)))
-    .setProtectedHeader({ ...DEVICE_CREDENTIALS_JWE, ...(publicKey.kid ? { kid: publicKey.kid } : {}) })
+    .setProtectedHeader({ alg: CREDENTIALS_JWE.alg, enc: CREDENTIALS_JWE.enc })
     .encrypt(key);
 }
 
-/** Registry entries for these devices (those with an enrolled, unrevoked collector). */
+const API_PORT = 8728;
+const API_SSL_PORT = 8729;
+
+/** The device row has one port: the API-SSL port for TLS-only modes, the plain API port otherwise (the other
+ * one takes RouterOS's default). */
+function ports(d: DeviceRow): { port: number; tlsPort: number } {
+  return d.tlsMode === 'strict' || d.tlsMode === 'self_signed'
+    ? { port: API_PORT, tlsPort: d.port }
+    : { port: d.port, tlsPort: API_SSL_PORT };
+}
+
+/** Registry entries for these devices: those with credentials and an enrolled, unrevoked collector. A device
+ * that cannot be polled (no credentials) has its key removed. */
 export async function planDevicePuts(s: TenantScope, rows: DeviceRow[]): Promise<MirrorOp[]> {
   const collectorIds = [...new Set(rows.map((r) => r.collectorId).filter((id): id is string => id !== null))];
   if (collectorIds.length === 0) return [];
@@ -48,28 +60,33 @@ export async function planDevicePuts(s: TenantScope, rows: DeviceRow[]): Promise
   const keys = new Map(
     cols
       .filter((c) => c.publicKey && c.status !== 'revoked')
-      .map((c) => [c.id, c.publicKey as unknown as CollectorPublicKey]),
+      .map((c) => [c.id, c.publicKey as unknown as CollectorPublicJwk]),
   );
   const ops: MirrorOp[] = [];
   for (const d of rows) {
     const publicKey = d.collectorId ? keys.get(d.collectorId) : undefined;
     if (!d.collectorId || !publicKey) continue;
-    const credentials = d.credentialsEnc
-      ? await sealCredentials(
-          publicKey,
-          await openJson(s.envelope, 'device-credentials', new Uint8Array(d.credentialsEnc)),
-        )
-      : null;
+    const key = deviceKey(d.tenantId, d.collectorId, d.id);
+    if (!d.credentialsEnc) {
+      ops.push({ key, value: null });
+      continue;
+    }
+    const credentials = await sealCredentials(
+      publicKey,
+      await openJson(s.envelope, 'device-credentials', new Uint8Array(d.credentialsEnc)),
+    );
     ops.push({
-      key: deviceKey(d.tenantId, d.collectorId, d.id),
+      key,
       value: {
-        id: d.id,
+        v: 1,
         tenantId: d.tenantId,
         collectorId: d.collectorId,
+        deviceId: d.id,
         name: d.name,
         host: d.host,
-        port: d.port,
+        ...ports(d),
         tlsMode: d.tlsMode,
+        pollIntervalSeconds: 60,
         credentials,
         updatedAt: (d.updatedAt instanceof Date ? d.updatedAt : new Date(d.updatedAt)).toISOString(),
       },
