@@ -1,3 +1,4 @@
+/// <reference types="@cloudflare/workers-types" />
 import { describe, expect, it } from 'vitest';
 import { createApp } from './app';
 import { openApiDocument, ROUTE_DOCS } from './openapi';
