@@ -1,9 +1,10 @@
 // Resource behaviour from outside: device credentials write-only and encrypted at rest, keyset pagination,
 // API keys, collectors' enrol tokens, audit list and CSV export, KMS transparency.
+import { computeLoginProof, startLogin } from '@tod/contracts/srp';
 import { exportJWK, generateKeyPair } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TEST_SECRETS } from '../../tests/env/edge';
-import { errorCode, Session } from './client';
+import { errorCode, inviteAndLogin, Session } from './client';
 import { createWorld, type World } from './fixtures';
 
 let w: World;
@@ -335,6 +336,24 @@ describe('users and invitations', () => {
       enrolment,
     });
     expect(accept.status).toBe(404);
+  });
+
+  it('ends a disabled user’s sessions at the next refresh and refuses their login', async () => {
+    const temp = await inviteAndLogin(w.edge, w.a.admin, 'temp@a.test', 'viewer');
+    expect((await temp.session.post('/api/auth/refresh')).status).toBe(200);
+    expect((await w.a.admin.patch(`/api/users/${temp.userId}`, { disabled: true })).status).toBe(200);
+    const refresh = await temp.session.post('/api/auth/refresh');
+    expect(refresh.status).toBe(401);
+    const init = await new Session(w.edge).post('/api/auth/srp/init', { email: 'temp@a.test' });
+    const { handshakeId, salt, B } = (await init.json()) as { handshakeId: string; salt: string; B: string };
+    const start = startLogin();
+    const proof = await computeLoginProof(temp.account, start, { salt, B });
+    const verify = await new Session(w.edge).post('/api/auth/srp/verify', {
+      handshakeId,
+      A: start.A,
+      M1: proof.M1,
+    });
+    expect(verify.status).toBe(401);
   });
 
   it('refuses admins changing their own role', async () => {

@@ -274,8 +274,9 @@ function requireTls(c: Context<AppEnv>): void {
   }
 }
 
-function equalSecret(a: string, b: string): boolean {
-  return constantTimeEqual(utf8(a), utf8(b));
+/** Compares digests, so neither the content nor the length of the configured secret leaks through timing. */
+async function equalSecret(a: string, b: string): Promise<boolean> {
+  return constantTimeEqual(await sha256(a), await sha256(b));
 }
 
 async function enrol(db: Db | Tx, userId: string, e: SrpEnrolment, firstOnly: boolean): Promise<boolean> {
@@ -293,8 +294,8 @@ auth.post('/bootstrap', authRateLimit, async (c) => {
   const fail = new ApiError(401, 'invalid_credentials', 'wrong bootstrap email or password');
   if (!cfg.FIRST_ADMIN_EMAIL || !cfg.FIRST_ADMIN_PASSWORD) throw fail;
   await ensureFirstAdmin(c, db);
-  const emailOk = equalSecret(body.email, cfg.FIRST_ADMIN_EMAIL);
-  const passwordOk = equalSecret(body.password, cfg.FIRST_ADMIN_PASSWORD);
+  const emailOk = await equalSecret(body.email, cfg.FIRST_ADMIN_EMAIL);
+  const passwordOk = await equalSecret(body.password, cfg.FIRST_ADMIN_PASSWORD);
   const user = await userByEmail(db, cfg.FIRST_ADMIN_EMAIL);
   if (!emailOk || !passwordOk || !user || user.role !== 'super_admin') {
     await auditAuth(c, null, null, { action: 'auth.bootstrap', outcome: 'failure' });
