@@ -1,0 +1,43 @@
+// `npm start`, stage two: the whole stack on embedded defaults, until Ctrl-C.
+import { startStack } from './stack';
+import { loadStackConfig, StackConfigError } from './stack-config';
+
+const verbose = process.argv.includes('--verbose');
+const log = (line: string) => {
+  if (verbose || !line.startsWith('wrangler:')) console.log(`  ${line}`);
+};
+
+try {
+  const cfg = loadStackConfig(process.env);
+  console.log('TOD: starting…');
+  const stack = await startStack(cfg, log);
+  console.log(
+    [
+      '',
+      '  TOD is running',
+      `  Portal:       ${stack.portalUrl}`,
+      `  API health:   ${stack.portalUrl}/health/ready`,
+      `  First admin:  ${stack.adminEmail}`,
+      `  Password:     ${stack.adminPassword}   (you enrol your SRP login and Secret Key at first sign-in)`,
+      `  Data:         ${stack.dataDir}`,
+      '',
+      '  Ctrl-C stops everything; the next `npm start` reuses the data.',
+      '',
+    ].join('\n'),
+  );
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nTOD: stopping…');
+    await stack.stop();
+    console.log('TOD: stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+} catch (err) {
+  if (err instanceof StackConfigError) console.error(`TOD: ${err.message}`);
+  else console.error(`TOD: ${(err as Error).message}`);
+  process.exit(1);
+}
