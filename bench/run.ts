@@ -17,7 +17,9 @@ if (benches.length === 0) {
 let failed = 0;
 for (const file of benches) {
   console.log(`bench: ${file}`);
-  const res = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', join(dir, file)], { stdio: 'inherit' });
+  const res = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', join(dir, file)], {
+    stdio: 'inherit',
+  });
   if (res.status !== 0) failed++;
 }
 process.exit(failed ? 1 : 0);
