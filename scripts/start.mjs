@@ -21,7 +21,7 @@ const marker = join(root, 'node_modules', '.package-lock.json');
 const lock = join(root, 'package-lock.json');
 if (!existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs)) {
   console.log('TOD: installing npm packages (first run)…');
-  const npm = spawnSync('npm', [existsSync(lock) ? 'ci' : 'install', '--no-fund', '--no-audit'], {
+  const npm = spawnSync('npm', ['install', '--no-fund', '--no-audit'], {
     cwd: root,
     stdio: 'inherit',
   });
