@@ -7,10 +7,20 @@ const log = (line: string) => {
   if (verbose || !line.startsWith('wrangler:')) console.log(`  ${line}`);
 };
 
+// Ctrl-C during start-up waits for start-up to finish, then stops everything in order.
+let interrupted = false;
+const interruptStartup = () => {
+  interrupted = true;
+};
+process.on('SIGINT', interruptStartup);
+process.on('SIGTERM', interruptStartup);
+
 try {
   const cfg = loadStackConfig(process.env);
   console.log('TOD: starting…');
   const stack = await startStack(cfg, log);
+  process.off('SIGINT', interruptStartup);
+  process.off('SIGTERM', interruptStartup);
   console.log(
     [
       '',
@@ -36,6 +46,7 @@ try {
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+  if (interrupted) await shutdown();
 } catch (err) {
   if (err instanceof StackConfigError) console.error(`TOD: ${err.message}`);
   else console.error(`TOD: ${(err as Error).message}`);

@@ -83,7 +83,11 @@ describe('npm start and Ctrl-C', () => {
       out += c;
     });
     try {
-      await waitFor(() => out.includes('TOD is running'), 180_000, () => out);
+      await waitFor(
+        () => out.includes('TOD is running'),
+        180_000,
+        () => out,
+      );
       const portal = /Portal:\s+(http:\/\/\S+)/.exec(out)?.[1];
       const pgPort = Number(/postgres: embedded on 127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
       const natsPort = Number(/nats: embedded on nats:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1]);

