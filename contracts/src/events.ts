@@ -181,3 +181,12 @@ export const DROPPABLE_KINDS: ReadonlySet<EventKind> = new Set([
   'health',
   'log',
 ]);
+
+/** JetStream stream holding every device event. The duplicate window bounds how long a replayed Nats-Msg-Id is
+ * recognised; the collector's outbox replays within it after a crash. */
+export const EVENT_STREAM = {
+  name: STREAM_NAME,
+  subjects: ['tod.evt.>'],
+  duplicateWindowMs: 15 * 60_000,
+  maxAgeMs: 7 * 24 * 3_600_000,
+} as const;
