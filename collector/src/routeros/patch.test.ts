@@ -1,92 +1,25 @@
 // Proves the node-routeros patch (patches/node-routeros+1.6.9.patch) over real loopback TCP against a scripted
 // router: sentences split at any byte, RouterOS 7.18+ `!empty`, and hostile framing never escape the session.
-import { createServer, type Server, type Socket } from 'node:net';
 import { RouterOSAPI } from 'node-routeros';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ScriptedRouter, sentence, splitAt, startScriptedRouter } from '../../tests/scripted-router';
 
-function encodeLength(n: number): Buffer {
-  if (n < 0x80) return Buffer.from([n]);
-  if (n < 0x4000) return Buffer.from([(n >> 8) | 0x80, n & 0xff]);
-  if (n < 0x200000) return Buffer.from([(n >> 16) | 0xc0, (n >> 8) & 0xff, n & 0xff]);
-  if (n < 0x10000000) return Buffer.from([(n >>> 24) | 0xe0, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
-  const b = Buffer.alloc(5);
-  b[0] = 0xf0;
-  b.writeUInt32BE(n, 1);
-  return b;
-}
-
-function sentence(words: string[]): Buffer {
-  return Buffer.concat([
-    ...words.flatMap((w) => [encodeLength(Buffer.byteLength(w)), Buffer.from(w)]),
-    Buffer.from([0]),
-  ]);
-}
-
-/** Reads client sentences from a socket (enough for this scripted router). */
-function onSentences(socket: Socket, handler: (words: string[]) => void): void {
-  let buf = Buffer.alloc(0);
-  let words: string[] = [];
-  socket.on('data', (chunk) => {
-    buf = Buffer.concat([buf, chunk]);
-    for (;;) {
-      if (buf.length === 0) return;
-      const b = buf[0]!;
-      const size = b < 0x80 ? 1 : b < 0xc0 ? 2 : b < 0xe0 ? 3 : b < 0xf0 ? 4 : 5;
-      if (buf.length < size) return;
-      let len = b;
-      if (size === 2) len = ((b & 0x3f) << 8) | buf[1]!;
-      if (size === 3) len = ((b & 0x1f) << 16) | (buf[1]! << 8) | buf[2]!;
-      if (size > 3) return; // not needed by this router
-      if (buf.length < size + len) return;
-      const word = buf.subarray(size, size + len).toString('latin1');
-      buf = buf.subarray(size + len);
-      if (len === 0) {
-        handler(words);
-        words = [];
-      } else words.push(word);
-    }
-  });
-}
-
-type Script = (tag: string, command: string) => Buffer[];
-let script: Script = () => [];
-let server: Server;
+let router: ScriptedRouter;
 let port = 0;
+let script: ScriptedRouter['script'] = () => [];
 
 beforeAll(async () => {
-  server = createServer((socket) => {
-    socket.setNoDelay(true);
-    onSentences(socket, (words) => {
-      const tag = words.find((w) => w.startsWith('.tag='))?.slice(5) ?? '';
-      const command = words[0] ?? '';
-      const chunks = command === '/login' ? [sentence(['!done', `.tag=${tag}`])] : script(tag, command);
-      // Each chunk is its own write, a few ms apart, so the client sees separate TCP reads.
-      chunks.forEach((c, i) => setTimeout(() => socket.writable && socket.write(c), i * 15));
-    });
-    socket.on('error', () => {});
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  port = (server.address() as { port: number }).port;
+  router = await startScriptedRouter();
+  router.script = (tag, command, words) => script(tag, command, words);
+  port = router.port;
 });
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterAll(() => router.close());
 
 async function session(): Promise<RouterOSAPI> {
   const api = new RouterOSAPI({ host: '127.0.0.1', port, user: 'admin', password: 'x', timeout: 5 });
   api.on('error', () => {});
   await api.connect();
   return api;
-}
-
-/** Splits a buffer at the given byte offsets. */
-function splitAt(buf: Buffer, ...offsets: number[]): Buffer[] {
-  const out: Buffer[] = [];
-  let prev = 0;
-  for (const o of offsets) {
-    out.push(buf.subarray(prev, o));
-    prev = o;
-  }
-  out.push(buf.subarray(prev));
-  return out;
 }
 
 describe('patched node-routeros', { timeout: 10_000 }, () => {
