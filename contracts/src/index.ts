@@ -1,3 +1,4 @@
 export * from './api/errors';
 export * from './api/health';
 export * from './events';
+export * from './registry';

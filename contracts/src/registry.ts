@@ -1,0 +1,33 @@
+// The device registry as the collector sees it: NATS KV bucket `tod-devices`, key
+// `<tenant>.<collector>.<device>`, written by the edge whenever a device is created, changed or deleted.
+import { z } from 'zod';
+
+export const TlsModeSchema = z.enum(['strict', 'self_signed', 'any', 'plain']);
+
+export const DeviceRegistration = z.object({
+  v: z.literal(1),
+  tenantId: z.uuid(),
+  collectorId: z.uuid(),
+  deviceId: z.uuid(),
+  name: z.string().min(1).max(200),
+  host: z.string().min(1).max(253),
+  /** Plain API port. */
+  port: z.number().int().min(1).max(65535),
+  /** API-SSL port. */
+  tlsPort: z.number().int().min(1).max(65535).default(8729),
+  tlsMode: TlsModeSchema,
+  pollIntervalSeconds: z.number().int().min(10).max(3600).default(60),
+  /** JWE (compact) of DeviceCredentials, sealed to the collector's public key; only that collector can open it. */
+  credentials: z.string().min(1).max(8192),
+  updatedAt: z.iso.datetime({ offset: true }),
+});
+export type DeviceRegistration = z.infer<typeof DeviceRegistration>;
+
+export const DeviceCredentials = z.object({
+  username: z.string().min(1).max(255),
+  password: z.string().max(255),
+});
+export type DeviceCredentials = z.infer<typeof DeviceCredentials>;
+
+/** Key management algorithm and content encryption for sealed credentials. */
+export const CREDENTIALS_JWE = { alg: 'ECDH-ES+A256KW', enc: 'A256GCM', crv: 'P-256' } as const;
