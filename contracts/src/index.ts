@@ -1,3 +1,4 @@
+export * from './api/enrollment';
 export * from './api/errors';
 export * from './api/health';
 export * from './events';

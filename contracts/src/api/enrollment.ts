@@ -1,0 +1,32 @@
+// Collector enrolment: the collector presents a one-time token (created by a tenant admin) and its public key,
+// and receives its identity and where to reach NATS.
+import { z } from 'zod';
+
+/** A public JWK for ECDH-ES (P-256): what device credentials are sealed to. */
+export const CollectorPublicJwk = z
+  .object({
+    kty: z.literal('EC'),
+    crv: z.literal('P-256'),
+    x: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+    y: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+  })
+  .strict();
+export type CollectorPublicJwk = z.infer<typeof CollectorPublicJwk>;
+
+export const EnrollRequest = z
+  .object({
+    token: z.string().min(16).max(200),
+    publicKey: CollectorPublicJwk,
+    version: z.string().max(64).optional(),
+    hostname: z.string().max(253).optional(),
+  })
+  .strict();
+export type EnrollRequest = z.infer<typeof EnrollRequest>;
+
+export const EnrollResponse = z.object({
+  tenantId: z.uuid(),
+  collectorId: z.uuid(),
+  /** NATS URL as the edge knows it; the collector may override it locally (NATS_URL). */
+  natsUrl: z.string(),
+});
+export type EnrollResponse = z.infer<typeof EnrollResponse>;
