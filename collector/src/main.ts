@@ -49,16 +49,14 @@ async function run(): Promise<void> {
     if (req.url === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(collector.metrics.render());
     } else if (req.url === '/health') {
-      res
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end(
-          JSON.stringify({
-            status: 'ok',
-            version: VERSION,
-            devices: collector.deviceCount,
-            outbox: collector.outboxDepth,
-          }),
-        );
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          status: 'ok',
+          version: VERSION,
+          devices: collector.deviceCount,
+          outbox: collector.outboxDepth,
+        }),
+      );
     } else res.writeHead(404).end();
   });
   http.listen(config.METRICS_PORT, config.METRICS_HOST, () =>

@@ -130,7 +130,7 @@ async function eventsFor(deviceId: string): Promise<DeviceEvent[]> {
   const out: DeviceEvent[] = [];
   for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
     const m = await jsm.streams.getMessage(EVENT_STREAM.name, { seq }).catch(() => null);
-    if (m && m.subject.includes(deviceId)) out.push(m.json<DeviceEvent>());
+    if (m?.subject.includes(deviceId)) out.push(m.json<DeviceEvent>());
   }
   return out;
 }

@@ -92,7 +92,9 @@ export async function startScriptedRouter(): Promise<ScriptedRouter> {
               ];
       } else chunks = router.script(tag, command, words);
       if (chunks === 'hang') return;
-      chunks.forEach((c, i) => setTimeout(() => socket.writable && socket.write(c), i * 15));
+      chunks.forEach((c, i) => {
+        setTimeout(() => socket.writable && socket.write(c), i * 15);
+      });
     });
     socket.on('error', () => {});
   });

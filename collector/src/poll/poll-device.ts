@@ -82,7 +82,7 @@ export async function pollDevice(
     event('resource', resourceData),
     event('interfaces', { interfaces: ifaces.interfaces }),
   ];
-  if (health && health.length) events.push(event('health', parseHealth(health)));
+  if (health?.length) events.push(event('health', parseHealth(health)));
   const clients = [...(wireless ?? []), ...(wifi ?? [])];
   if (wireless || wifi) events.push(event('wireless', { clients: parseRegistrations(clients) }));
   const nextMemory: PollMemory = { counters: ifaces.snapshot };
