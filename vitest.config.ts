@@ -15,6 +15,7 @@ export default defineConfig({
       'tests/**/*.test.ts',
     ],
     globalSetup: ['tests/env/global-setup.ts'],
+    setupFiles: ['tests/env/setup-file.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     // 2-core machines: real servers per file; keep parallelism modest and predictable.

@@ -115,6 +115,18 @@ export async function bootstrapDatabase(opts: BootstrapOptions): Promise<void> {
   }
 }
 
+/** Creates (or re-passwords) the application role through a connection allowed to manage roles. */
+export async function provisionAppRole(url: string, appPassword: string): Promise<void> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await ensureRole(sql, APP_ROLE, appPassword, APP_ROLE_ATTRS);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+const APP_ROLE_ATTRS = 'LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS';
+
 async function ensureRole(sql: postgres.Sql, role: string, password: string, attrs: string): Promise<void> {
   const [exists] = await sql`SELECT 1 FROM pg_roles WHERE rolname = ${role}`;
   const verb = exists ? 'ALTER' : 'CREATE';

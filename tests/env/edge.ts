@@ -1,8 +1,8 @@
 // Starts the edge Worker in workerd (through wrangler, exactly as `npm start` and production build it) with
 // the given vars, on a random loopback port. For tests that call the API from the outside.
 import { fileURLToPath } from 'node:url';
-import { afterAll } from 'vitest';
 import { unstable_startWorker } from 'wrangler';
+import { onFileEnd } from './cleanup';
 
 export interface EdgeHandle {
   url: string;
@@ -43,6 +43,6 @@ export async function startEdge(vars: Record<string, string>): Promise<EdgeHandl
       await worker.dispose();
     },
   };
-  afterAll(() => handle.stop());
+  onFileEnd(() => handle.stop());
   return handle;
 }

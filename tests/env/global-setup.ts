@@ -17,8 +17,6 @@ import { TEMPLATE_DB, TEST_APP_PASSWORD, TEST_OWNER_PASSWORD } from './constants
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const dir = await mkdtemp(join(tmpdir(), 'tod-test-pg-'));
-  const { chmod } = await import('node:fs/promises');
-  await chmod(dir, 0o755);
   const pg = await startEmbeddedPostgres({ dataDir: dir, ephemeral: true });
   await bootstrapDatabase({
     superUrl: pg.superUrl,

@@ -5,9 +5,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
-import { afterAll, inject } from 'vitest';
+import { inject } from 'vitest';
 import { APP_ROLE, OWNER_ROLE, withCredentials, withDatabase } from '../../drizzle/src/migrate';
 import { type NatsHandle, startNats } from '../../scripts/services/nats';
+import { onFileEnd } from './cleanup';
 import { TEMPLATE_DB, TEST_APP_PASSWORD, TEST_OWNER_PASSWORD } from './constants';
 
 export interface TestDatabase {
@@ -49,7 +50,7 @@ export async function freshDatabase(): Promise<TestDatabase> {
       }
     },
   };
-  afterAll(() => db.drop());
+  onFileEnd(() => db.drop());
   return db;
 }
 
@@ -57,7 +58,7 @@ export async function freshDatabase(): Promise<TestDatabase> {
 export async function freshNats(): Promise<NatsHandle> {
   const dir = await mkdtemp(join(tmpdir(), 'tod-test-nats-'));
   const nats = await startNats({ dir });
-  afterAll(async () => {
+  onFileEnd(async () => {
     await nats.stop();
     await rm(dir, { recursive: true, force: true });
   });

@@ -1,0 +1,249 @@
+// The collector's wiring, one way: registry (which devices) → scheduler (when) → session (one per device) →
+// poll (what) → relay (outbox → JetStream). Everything a device does wrong ends as that device's status.
+import { join } from 'node:path';
+import { Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { DEVICES_BUCKET, type PolledStatus } from '@tod/contracts';
+import type { CryptoKey, KeyObject } from 'jose';
+import type { Logger } from 'pino';
+import { type Clock, systemClock } from './clock';
+import type { CollectorConfig } from './config';
+import { CollectorMetrics } from './metrics';
+import { ReplyShapeError } from './poll/parse';
+import { type PollMemory, pollDevice } from './poll/poll-device';
+import { DeviceRegistry, type RegisteredDevice } from './registry/registry';
+import { Outbox } from './relay/outbox';
+import { newEventId, Relay } from './relay/relay';
+import { DeviceTrapError, RouterSession, SessionError } from './routeros/session';
+import { PollScheduler } from './schedule/scheduler';
+
+export interface CollectorIdentity {
+  tenantId: string;
+  collectorId: string;
+  privateKey: CryptoKey | KeyObject;
+}
+
+export interface CollectorDeps {
+  nc: NatsConnection;
+  identity: CollectorIdentity;
+  config: CollectorConfig;
+  logger: Logger;
+  clock?: Clock;
+  /** Overrides the outbox location (default: <state dir>/outbox). */
+  outboxDir?: string;
+}
+
+interface DeviceState {
+  device: RegisteredDevice;
+  session?: RouterSession;
+  memory: PollMemory;
+  failures: number;
+  lastStatus?: PolledStatus;
+}
+
+function connectionChanged(a: RegisteredDevice, b: RegisteredDevice): boolean {
+  const ra = a.registration;
+  const rb = b.registration;
+  return (
+    ra.host !== rb.host ||
+    ra.port !== rb.port ||
+    ra.tlsPort !== rb.tlsPort ||
+    ra.tlsMode !== rb.tlsMode ||
+    a.credentials.username !== b.credentials.username ||
+    a.credentials.password !== b.credentials.password
+  );
+}
+
+export class Collector {
+  readonly metrics = new CollectorMetrics();
+  private readonly devices = new Map<string, DeviceState>();
+  private readonly clock: Clock;
+  private scheduler!: PollScheduler;
+  private relay!: Relay;
+  private outbox!: Outbox;
+  private registry: DeviceRegistry | undefined;
+
+  constructor(private readonly deps: CollectorDeps) {
+    this.clock = deps.clock ?? systemClock;
+  }
+
+  get deviceCount(): number {
+    return this.devices.size;
+  }
+
+  get outboxDepth(): number {
+    return this.outbox?.depth ?? 0;
+  }
+
+  async start(): Promise<void> {
+    const { config, identity, nc, logger } = this.deps;
+    this.outbox = await Outbox.open({
+      dir: this.deps.outboxDir ?? join(config.TOD_COLLECTOR_STATE_DIR, 'outbox'),
+      maxBytes: config.OUTBOX_MAX_MB * 1024 * 1024,
+      onDrop: (n) => {
+        this.metrics.outboxDropped.inc({}, n);
+        logger.warn({ dropped: n }, 'outbox full: dropped the oldest metric events');
+      },
+    });
+    this.relay = new Relay({
+      outbox: this.outbox,
+      onError: (err) => logger.warn({ err: err.message }, 'publish failed; events stay in the outbox'),
+    });
+    this.metrics.gauge(
+      'tod_collector_devices_active',
+      'Devices this collector polls',
+      () => this.devices.size,
+    );
+    this.metrics.gauge('tod_collector_outbox_depth', 'Events waiting in the outbox', () => this.outbox.depth);
+    this.metrics.gauge('tod_collector_polls_in_flight', 'Polls running now', () => this.scheduler.polling);
+    this.scheduler = new PollScheduler({
+      clock: this.clock,
+      intervalMs: config.POLL_INTERVAL_S * 1000,
+      maxConcurrent: config.MAX_CONCURRENT_POLLS,
+      breaker: {
+        threshold: config.BREAKER_THRESHOLD,
+        baseMs: config.BREAKER_BASE_S * 1000,
+        maxMs: config.BREAKER_MAX_S * 1000,
+      },
+      poll: (id) => this.poll(id),
+      onBreakerSkip: () => this.metrics.breakerSkips.inc(),
+      onStart: (_id, lateMs) => this.metrics.pollLateness.observe(lateMs / 1000),
+    });
+    this.relay.start(nc);
+    this.scheduler.start();
+    const kv = await new Kvm(nc).create(DEVICES_BUCKET, { history: 1 });
+    this.registry = new DeviceRegistry({
+      kv,
+      tenantId: identity.tenantId,
+      collectorId: identity.collectorId,
+      privateKey: identity.privateKey,
+      onUpsert: (d) => this.upsert(d),
+      onRemove: (id) => this.remove(id),
+      onInvalid: (key, reason) => logger.warn({ key, reason }, 'ignoring a device entry that cannot be read'),
+    });
+    await this.registry.start();
+    logger.info({ devices: this.devices.size }, 'collector started');
+  }
+
+  /** Finishes the polls in flight, closes sessions and flushes the outbox (bounded by flushTimeoutMs). */
+  async stop(flushTimeoutMs = 10_000): Promise<void> {
+    await this.registry?.stop();
+    await this.scheduler?.stop();
+    for (const state of this.devices.values()) state.session?.close();
+    if (this.relay) {
+      const flushed = await this.relay.flushed(flushTimeoutMs);
+      if (!flushed)
+        this.deps.logger.warn({ left: this.outbox.depth }, 'stopping with events left in the outbox');
+      await this.relay.stop();
+    }
+  }
+
+  private upsert(device: RegisteredDevice): void {
+    const id = device.registration.deviceId;
+    const existing = this.devices.get(id);
+    if (existing) {
+      if (connectionChanged(existing.device, device)) {
+        existing.session?.close();
+        existing.session = undefined;
+      }
+      const intervalChanged =
+        existing.device.registration.pollIntervalSeconds !== device.registration.pollIntervalSeconds;
+      existing.device = device;
+      if (intervalChanged) {
+        this.scheduler.remove(id);
+        this.scheduler.add(id, device.registration.pollIntervalSeconds * 1000);
+      }
+      return;
+    }
+    this.devices.set(id, { device, memory: {}, failures: 0 });
+    this.scheduler.add(id, device.registration.pollIntervalSeconds * 1000);
+  }
+
+  private remove(deviceId: string): void {
+    const state = this.devices.get(deviceId);
+    this.scheduler.remove(deviceId);
+    state?.session?.close();
+    this.devices.delete(deviceId);
+  }
+
+  private async poll(deviceId: string): Promise<'ok' | 'failed'> {
+    const state = this.devices.get(deviceId);
+    if (!state) return 'ok';
+    const { config, identity } = this.deps;
+    const log = this.deps.logger.child({ tenantId: identity.tenantId, deviceId });
+    const started = this.clock.now();
+    const reg = state.device.registration;
+    try {
+      if (!state.session?.isOpen) {
+        state.session = await RouterSession.open(
+          {
+            host: reg.host,
+            port: reg.port,
+            tlsPort: reg.tlsPort,
+            tlsMode: reg.tlsMode,
+            username: state.device.credentials.username,
+            password: state.device.credentials.password,
+          },
+          {
+            connectTimeoutMs: config.CONNECT_TIMEOUT_S * 1000,
+            commandTimeoutMs: config.COMMAND_TIMEOUT_S * 1000,
+          },
+        );
+      }
+      const result = await pollDevice(
+        state.session,
+        { tenantId: identity.tenantId, deviceId, collectorId: identity.collectorId },
+        state.memory,
+        this.clock,
+        newEventId,
+      );
+      state.memory = result.memory;
+      state.failures = 0;
+      if (state.lastStatus !== 'online') log.info({ tier: state.session.tier }, 'device online');
+      state.lastStatus = 'online';
+      for (const event of result.events) await this.publish(event, log);
+      this.metrics.polls.inc({ outcome: 'online' });
+      return 'ok';
+    } catch (err) {
+      const status: Exclude<PolledStatus, 'online'> =
+        err instanceof SessionError
+          ? err.status
+          : err instanceof ReplyShapeError || err instanceof DeviceTrapError
+            ? 'degraded'
+            : 'unreachable';
+      const reason = (err instanceof Error ? err.message : String(err)).slice(0, 500);
+      state.session?.close();
+      state.session = undefined;
+      state.failures++;
+      if (state.lastStatus !== status) log.warn({ status, reason }, 'device status changed');
+      state.lastStatus = status;
+      await this.publish(
+        {
+          v: 1,
+          id: newEventId(),
+          tenantId: identity.tenantId,
+          deviceId,
+          collectorId: identity.collectorId,
+          at: new Date(this.clock.now()).toISOString(),
+          kind: 'status',
+          data: { status, reason, consecutiveFailures: state.failures },
+        },
+        log,
+      );
+      this.metrics.polls.inc({ outcome: status });
+      return 'failed';
+    } finally {
+      this.metrics.pollDuration.observe((this.clock.now() - started) / 1000);
+    }
+  }
+
+  private async publish(event: unknown, log: Logger): Promise<void> {
+    try {
+      await this.relay.enqueue(event);
+      this.metrics.publishes.inc({ outcome: 'queued' });
+    } catch (err) {
+      this.metrics.publishes.inc({ outcome: 'rejected' });
+      log.error({ err: err instanceof Error ? err.message : String(err) }, 'event not queued');
+    }
+  }
+}

@@ -1,0 +1,45 @@
+// The collector's configuration: one zod-validated object from the environment, defaults in one place.
+import { z } from 'zod';
+
+const seconds = (def: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(def);
+
+export const CollectorEnv = z.object({
+  TOD_COLLECTOR_STATE_DIR: z.string().min(1).default('/var/lib/tod-collector'),
+  /** Overrides the NATS URL received at enrolment (e.g. through a local WireGuard address). */
+  NATS_URL: z
+    .string()
+    .regex(/^(nats|tls):\/\/.+/, 'must be a nats:// or tls:// URL')
+    .optional(),
+  POLL_INTERVAL_S: seconds(60, 10, 3600),
+  CONNECT_TIMEOUT_S: seconds(10, 1, 120),
+  COMMAND_TIMEOUT_S: seconds(30, 1, 600),
+  BREAKER_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
+  BREAKER_BASE_S: seconds(30, 1, 3600),
+  BREAKER_MAX_S: seconds(900, 1, 86_400),
+  MAX_CONCURRENT_POLLS: z.coerce.number().int().min(1).max(10_000).default(512),
+  OUTBOX_MAX_MB: z.coerce.number().int().min(1).max(100_000).default(256),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  METRICS_HOST: z.string().default('127.0.0.1'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+export type CollectorConfig = z.infer<typeof CollectorEnv>;
+
+export class CollectorConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
+    super(`${variable} ${detail}`);
+  }
+}
+
+export function loadCollectorConfig(env: Record<string, string | undefined>): CollectorConfig {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = CollectorEnv.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new CollectorConfigError(String(issue.path[0] ?? 'environment'), issue.message);
+  }
+  return parsed.data;
+}

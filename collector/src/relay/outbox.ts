@@ -1,0 +1,253 @@
+// The collector's write-ahead outbox: every event is on disk before it is published, and leaves the disk only
+// after JetStream acknowledged it. A crash (kill -9) replays from the last acknowledged position; replays are
+// harmless because each event's id is its Nats-Msg-Id. Past the size bound, the oldest metric samples are
+// dropped first; status, config and progress events are never dropped.
+import { existsSync } from 'node:fs';
+import { appendFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DROPPABLE_KINDS, type EventKind } from '@tod/contracts';
+
+export interface OutboxEntry {
+  id: string;
+  subject: string;
+  kind: EventKind;
+  /** The serialized event (JSON). */
+  payload: string;
+}
+
+export interface OutboxOptions {
+  dir: string;
+  /** Upper bound for the bytes on disk; past it droppable events are discarded, oldest first. */
+  maxBytes: number;
+  /** Events per segment file before a new one is started. */
+  segmentEvents?: number;
+  onDrop?: (dropped: number) => void;
+}
+
+interface Segment {
+  seq: number;
+  /** Entries already acknowledged (persisted in the cursor file). */
+  acked: number;
+  count: number;
+  bytes: number;
+  sealed: boolean;
+  /** Bumped when the bound rewrites the segment, so acknowledgements for the old layout are ignored. */
+  generation: number;
+}
+
+export interface PeekedEntry {
+  segment: number;
+  generation: number;
+  index: number;
+  entry: OutboxEntry;
+}
+
+const SEGMENT = /^seg-(\d{12})\.jsonl$/;
+const segName = (seq: number) => `seg-${String(seq).padStart(12, '0')}.jsonl`;
+
+export class Outbox {
+  private segments: Segment[] = [];
+  private pendingLines: string[] = [];
+  private flushing: Promise<void> | undefined;
+  private readonly segmentEvents: number;
+  private droppedTotal = 0;
+
+  private constructor(private readonly opts: OutboxOptions) {
+    this.segmentEvents = opts.segmentEvents ?? 1000;
+  }
+
+  static async open(opts: OutboxOptions): Promise<Outbox> {
+    const box = new Outbox(opts);
+    await box.load();
+    return box;
+  }
+
+  private async load(): Promise<void> {
+    await mkdir(this.opts.dir, { recursive: true });
+    const names = (await readdir(this.opts.dir)).filter((n) => SEGMENT.test(n)).sort();
+    for (const name of names) {
+      const seq = Number(SEGMENT.exec(name)![1]);
+      const text = await readFile(join(this.opts.dir, name), 'utf8');
+      // A torn last line (crash mid-append) is discarded: it was never acknowledged to anyone.
+      const lines = text.split('\n').filter((l) => l && isCompleteJson(l));
+      if (lines.length === 0) {
+        await rm(join(this.opts.dir, name), { force: true });
+        continue;
+      }
+      const acked = await this.readCursor(seq);
+      this.segments.push({
+        seq,
+        acked,
+        count: lines.length,
+        bytes: Buffer.byteLength(text),
+        sealed: true,
+        generation: 0,
+      });
+    }
+    // After a restart every surviving segment is sealed; new events start a fresh one.
+  }
+
+  /** Events waiting (on disk or being written) that JetStream has not acknowledged. */
+  get depth(): number {
+    return this.segments.reduce((n, s) => n + s.count - s.acked, 0) + this.pendingLines.length;
+  }
+
+  get bytes(): number {
+    return this.segments.reduce((n, s) => n + s.bytes, 0);
+  }
+
+  get dropped(): number {
+    return this.droppedTotal;
+  }
+
+  /** Appends entries; resolves once they are on disk. */
+  async append(entries: OutboxEntry[]): Promise<void> {
+    for (const e of entries) this.pendingLines.push(JSON.stringify(e));
+    await this.flush();
+  }
+
+  /** Writes buffered lines; concurrent callers share one write. */
+  private flush(): Promise<void> {
+    if (!this.flushing) {
+      this.flushing = (async () => {
+        while (this.pendingLines.length) {
+          let head = this.segments.at(-1);
+          if (!head || head.sealed || head.count >= this.segmentEvents) {
+            if (head) head.sealed = true;
+            head = { seq: (head?.seq ?? 0) + 1, acked: 0, count: 0, bytes: 0, sealed: false, generation: 0 };
+            this.segments.push(head);
+          }
+          const room = this.segmentEvents - head.count;
+          const batch = this.pendingLines.splice(0, room);
+          const text = batch.join('\n') + '\n';
+          await appendFile(join(this.opts.dir, segName(head.seq)), text);
+          head.count += batch.length;
+          head.bytes += Buffer.byteLength(text);
+        }
+        await this.enforceBound();
+      })().finally(() => {
+        this.flushing = undefined;
+      });
+    }
+    return this.flushing;
+  }
+
+  /** The oldest unacknowledged entries, in order, at most `max`. Seals the head so it can be drained. */
+  async peek(max: number): Promise<PeekedEntry[]> {
+    await this.flushing;
+    const out: PeekedEntry[] = [];
+    for (const seg of this.segments) {
+      if (seg.acked >= seg.count) continue;
+      seg.sealed = true;
+      const lines = await this.readLines(seg.seq);
+      for (let i = seg.acked; i < lines.length && out.length < max; i++) {
+        const entry = JSON.parse(lines[i]!) as OutboxEntry;
+        out.push({ segment: seg.seq, generation: seg.generation, index: i, entry });
+      }
+      if (out.length >= max) break;
+    }
+    return out;
+  }
+
+  /** Marks everything up to and including a peeked entry as acknowledged; deletes finished segments. An
+   * acknowledgement for a segment the bound has since rewritten is ignored: those entries are published
+   * again, and JetStream discards the duplicates by Nats-Msg-Id. */
+  async ack(upTo: Pick<PeekedEntry, 'segment' | 'generation' | 'index'>): Promise<void> {
+    await this.flushing;
+    const { segment, index } = upTo;
+    const target = this.segments.find((s) => s.seq === segment);
+    if (!target || target.generation !== upTo.generation) return;
+    for (const seg of [...this.segments]) {
+      if (seg.seq > segment) break;
+      const upTo = seg.seq < segment ? seg.count : Math.min(index + 1, seg.count);
+      if (upTo <= seg.acked) continue;
+      seg.acked = upTo;
+      if (seg.acked >= seg.count && seg.sealed) {
+        await rm(join(this.opts.dir, segName(seg.seq)), { force: true });
+        await rm(this.cursorPath(seg.seq), { force: true });
+        this.segments.splice(this.segments.indexOf(seg), 1);
+      } else {
+        await writeAtomic(this.cursorPath(seg.seq), String(seg.acked));
+      }
+    }
+  }
+
+  private async enforceBound(): Promise<void> {
+    let excess = this.bytes - this.opts.maxBytes;
+    for (const seg of this.segments) {
+      if (excess <= 0) break;
+      if (seg === this.segments.at(-1) && !seg.sealed) break;
+      const lines = await this.readLines(seg.seq);
+      const keep: string[] = [];
+      let dropped = 0;
+      lines.forEach((line, i) => {
+        if (i < seg.acked) return;
+        const kind = (JSON.parse(line) as OutboxEntry).kind;
+        if (DROPPABLE_KINDS.has(kind)) dropped++;
+        else keep.push(line);
+      });
+      const alreadyAcked = seg.acked;
+      if (dropped === 0 && alreadyAcked === 0) continue;
+      const text = keep.length ? keep.join('\n') + '\n' : '';
+      const before = seg.bytes;
+      if (keep.length) {
+        await writeAtomic(join(this.opts.dir, segName(seg.seq)), text);
+        await rm(this.cursorPath(seg.seq), { force: true });
+      } else {
+        await rm(join(this.opts.dir, segName(seg.seq)), { force: true });
+        await rm(this.cursorPath(seg.seq), { force: true });
+      }
+      seg.count = keep.length;
+      seg.acked = 0;
+      seg.generation++;
+      seg.bytes = Buffer.byteLength(text);
+      excess -= before - seg.bytes;
+      if (dropped) {
+        this.droppedTotal += dropped;
+        this.opts.onDrop?.(dropped);
+      }
+    }
+    this.segments = this.segments.filter((s) => s.count > 0 || (s === this.segments.at(-1) && !s.sealed));
+  }
+
+  private async readLines(seq: number): Promise<string[]> {
+    const text = await readFile(join(this.opts.dir, segName(seq)), 'utf8');
+    return text.split('\n').filter((l) => l && isCompleteJson(l));
+  }
+
+  private cursorPath(seq: number): string {
+    return join(this.opts.dir, `${segName(seq)}.acked`);
+  }
+
+  private async readCursor(seq: number): Promise<number> {
+    const p = this.cursorPath(seq);
+    if (!existsSync(p)) return 0;
+    const n = Number((await readFile(p, 'utf8')).trim());
+    return Number.isInteger(n) && n >= 0 ? n : 0;
+  }
+
+  /** Bytes on disk as the filesystem sees them (tests and metrics). */
+  async diskBytes(): Promise<number> {
+    let total = 0;
+    for (const s of this.segments) {
+      const p = join(this.opts.dir, segName(s.seq));
+      if (existsSync(p)) total += (await stat(p)).size;
+    }
+    return total;
+  }
+}
+
+function isCompleteJson(line: string): boolean {
+  try {
+    JSON.parse(line);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function writeAtomic(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp`;
+  await writeFile(tmp, text);
+  await rename(tmp, path);
+}

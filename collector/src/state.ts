@@ -1,0 +1,46 @@
+// The collector's local state (identity and key pair), written once at enrolment with mode 0600.
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+export const CollectorState = z.object({
+  v: z.literal(1),
+  tenantId: z.uuid(),
+  collectorId: z.uuid(),
+  natsUrl: z.string().min(1),
+  edgeUrl: z.string().url(),
+  privateKeyJwk: z.record(z.string(), z.unknown()),
+  publicKeyJwk: z.record(z.string(), z.unknown()),
+  enrolledAt: z.iso.datetime({ offset: true }),
+});
+export type CollectorState = z.infer<typeof CollectorState>;
+
+export class NotEnrolledError extends Error {
+  readonly code = 'not_enrolled';
+}
+
+export function statePath(dir: string): string {
+  return join(dir, 'collector.json');
+}
+
+export async function loadState(dir: string): Promise<CollectorState> {
+  const path = statePath(dir);
+  if (!existsSync(path)) {
+    throw new NotEnrolledError(
+      `not enrolled (no ${path}): run \`tod-collector enroll --url <edge URL> --token <enrolment token>\``,
+    );
+  }
+  const parsed = CollectorState.safeParse(JSON.parse(await readFile(path, 'utf8')));
+  if (!parsed.success) throw new NotEnrolledError(`${path} is damaged: enrol again`);
+  return parsed.data;
+}
+
+export async function saveState(dir: string, state: CollectorState): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const path = statePath(dir);
+  const tmp = `${path}.tmp`;
+  await writeFile(tmp, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
+  await chmod(tmp, 0o600);
+  await rename(tmp, path);
+}

@@ -1,0 +1,109 @@
+// A scripted RouterOS API peer on loopback TCP for client-side edge cases the simulator does not stage on
+// purpose (hand-made byte streams). Router behaviour at large is tested against the simulator.
+import { createServer, type Server, type Socket } from 'node:net';
+
+export function encodeLength(n: number): Buffer {
+  if (n < 0x80) return Buffer.from([n]);
+  if (n < 0x4000) return Buffer.from([(n >> 8) | 0x80, n & 0xff]);
+  if (n < 0x200000) return Buffer.from([(n >> 16) | 0xc0, (n >> 8) & 0xff, n & 0xff]);
+  if (n < 0x10000000) return Buffer.from([(n >>> 24) | 0xe0, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
+  const b = Buffer.alloc(5);
+  b[0] = 0xf0;
+  b.writeUInt32BE(n, 1);
+  return b;
+}
+
+export function sentence(words: string[]): Buffer {
+  return Buffer.concat([
+    ...words.flatMap((w) => [encodeLength(Buffer.byteLength(w)), Buffer.from(w)]),
+    Buffer.from([0]),
+  ]);
+}
+
+/** Splits a buffer at the given byte offsets. */
+export function splitAt(buf: Buffer, ...offsets: number[]): Buffer[] {
+  const out: Buffer[] = [];
+  let prev = 0;
+  for (const o of offsets) {
+    out.push(buf.subarray(prev, o));
+    prev = o;
+  }
+  out.push(buf.subarray(prev));
+  return out;
+}
+
+function onSentences(socket: Socket, handler: (words: string[]) => void): void {
+  let buf = Buffer.alloc(0);
+  let words: string[] = [];
+  socket.on('data', (chunk) => {
+    buf = Buffer.concat([buf, chunk]);
+    for (;;) {
+      if (buf.length === 0) return;
+      const b = buf[0]!;
+      const size = b < 0x80 ? 1 : b < 0xc0 ? 2 : 3;
+      if (buf.length < size) return;
+      let len = b;
+      if (size === 2) len = ((b & 0x3f) << 8) | buf[1]!;
+      if (size === 3) len = ((b & 0x1f) << 16) | (buf[1]! << 8) | buf[2]!;
+      if (buf.length < size + len) return;
+      const word = buf.subarray(size, size + len).toString('latin1');
+      buf = buf.subarray(size + len);
+      if (len === 0) {
+        handler(words);
+        words = [];
+      } else words.push(word);
+    }
+  });
+}
+
+/** Answers: chunks to write (each its own write, 15 ms apart so the client sees separate reads), or
+ * 'hang' to never answer. */
+export type Script = (tag: string, command: string, words: string[]) => Buffer[] | 'hang';
+
+export interface ScriptedRouter {
+  port: number;
+  script: Script;
+  /** Accept logins only with this password (default: any). */
+  password?: string;
+  close(): Promise<void>;
+}
+
+export async function startScriptedRouter(): Promise<ScriptedRouter> {
+  const router: ScriptedRouter = { port: 0, script: () => [], close: async () => {} };
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.setNoDelay(true);
+    onSentences(socket, (words) => {
+      const tag = words.find((w) => w.startsWith('.tag='))?.slice(5) ?? '';
+      const command = words[0] ?? '';
+      let chunks: Buffer[] | 'hang';
+      if (command === '/login') {
+        const password = words.find((w) => w.startsWith('=password='))?.slice(10);
+        chunks =
+          router.password === undefined || password === router.password
+            ? [sentence(['!done', `.tag=${tag}`])]
+            : [
+                Buffer.concat([
+                  sentence(['!trap', '=message=invalid user name or password (6)', `.tag=${tag}`]),
+                  sentence(['!done', `.tag=${tag}`]),
+                ]),
+              ];
+      } else chunks = router.script(tag, command, words);
+      if (chunks === 'hang') return;
+      chunks.forEach((c, i) => {
+        setTimeout(() => socket.writable && socket.write(c), i * 15);
+      });
+    });
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  router.port = (server.address() as { port: number }).port;
+  router.close = () =>
+    new Promise<void>((r) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => r());
+    });
+  return router;
+}
