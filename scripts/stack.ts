@@ -77,7 +77,7 @@ export async function startStack(cfg: StackConfig, log: Log = () => {}): Promise
     if (db.pg) stops.push(() => db.pg!.stop());
     const nats = await startMessageBus(cfg, dataDir, log);
     if (nats.handle) stops.push(() => nats.handle!.stop());
-    const edgeVars = { ...secretVars, DATABASE_URL: db.appUrl, NATS_WS_URL: nats.wsUrl };
+    const edgeVars = { ...secretVars, DATABASE_URL: db.appUrl, NATS_WS_URL: nats.wsUrl, NATS_URL: nats.url };
 
     await buildWebIfStale(log);
     const port = cfg.PORT === 0 ? await freePort() : cfg.PORT;
@@ -265,6 +265,8 @@ function spawnWrangler(
     String(port),
     '--var',
     `ENVIRONMENT:${edgeVars.ENVIRONMENT}`,
+    // Not a secret: the nats:// URL the edge hands collectors at enrolment.
+    ...(edgeVars.NATS_URL ? ['--var', `NATS_URL:${edgeVars.NATS_URL}`] : []),
     '--persist-to',
     join(dataDir, 'wrangler'),
     '--show-interactive-dev-session=false',
