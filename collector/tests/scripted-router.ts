@@ -1,23 +1,11 @@
 // A scripted RouterOS API peer on loopback TCP for client-side edge cases the simulator does not stage on
 // purpose (hand-made byte streams). Router behaviour at large is tested against the simulator.
 import { createServer, type Server, type Socket } from 'node:net';
+import { encodeSentence } from '../../simulator/src/wire/codec';
 
-export function encodeLength(n: number): Buffer {
-  if (n < 0x80) return Buffer.from([n]);
-  if (n < 0x4000) return Buffer.from([(n >> 8) | 0x80, n & 0xff]);
-  if (n < 0x200000) return Buffer.from([(n >> 16) | 0xc0, (n >> 8) & 0xff, n & 0xff]);
-  if (n < 0x10000000) return Buffer.from([(n >>> 24) | 0xe0, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
-  const b = Buffer.alloc(5);
-  b[0] = 0xf0;
-  b.writeUInt32BE(n, 1);
-  return b;
-}
-
+/** One sentence in wire form (the simulator's codec: one encoder for the whole repository). */
 export function sentence(words: string[]): Buffer {
-  return Buffer.concat([
-    ...words.flatMap((w) => [encodeLength(Buffer.byteLength(w)), Buffer.from(w)]),
-    Buffer.from([0]),
-  ]);
+  return encodeSentence(words);
 }
 
 /** Splits a buffer at the given byte offsets. */
