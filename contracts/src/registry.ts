@@ -1,8 +1,7 @@
 // The device registry as the collector sees it: NATS KV bucket `tod-devices`, key
 // `<tenant>.<collector>.<device>`, written by the edge whenever a device is created, changed or deleted.
 import { z } from 'zod';
-
-export const TlsModeSchema = z.enum(['strict', 'self_signed', 'any', 'plain']);
+import { TlsMode } from './api/devices';
 
 export const DeviceRegistration = z.object({
   v: z.literal(1),
@@ -15,7 +14,7 @@ export const DeviceRegistration = z.object({
   port: z.number().int().min(1).max(65535),
   /** API-SSL port. */
   tlsPort: z.number().int().min(1).max(65535).default(8729),
-  tlsMode: TlsModeSchema,
+  tlsMode: TlsMode,
   pollIntervalSeconds: z.number().int().min(10).max(3600).default(60),
   /** JWE (compact) of DeviceCredentials, sealed to the collector's public key; only that collector can open it. */
   credentials: z.string().min(1).max(8192),

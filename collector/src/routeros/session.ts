@@ -2,11 +2,12 @@
 // policy allows (CA-verified, then self-signed or anonymous DH, then plain API), bounds every command with a
 // timeout, and turns every failure into a status instead of an exception that escapes.
 import type { ConnectionOptions, TlsOptions } from 'node:tls';
-import type { PolledStatus, TlsTier } from '@tod/contracts';
+import type { DeviceRegistration, PolledStatus, TlsTier } from '@tod/contracts';
 import { RouterOSAPI } from 'node-routeros';
 import type { Row } from '../poll/parse';
 
-export type TlsMode = 'strict' | 'self_signed' | 'any' | 'plain';
+/** The device's TLS policy, as the registry carries it. */
+export type TlsMode = DeviceRegistration['tlsMode'];
 
 export interface DeviceTarget {
   host: string;
