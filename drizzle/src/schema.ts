@@ -6,11 +6,13 @@ import {
   boolean,
   customType,
   doublePrecision,
+  index,
   inet,
   integer,
   jsonb,
   pgTable,
   primaryKey,
+  real,
   text,
   timestamp,
   uuid,
@@ -97,6 +99,8 @@ export const devices = pgTable('devices', {
   firmware: text('firmware'),
   architecture: text('architecture'),
   status: text('status', { enum: deviceStatuses }).notNull().default('unknown'),
+  /** When the collector observed the status on the row (a late, older status never overwrites it). */
+  statusAt: timestamp('status_at', { withTimezone: true }),
   lastSeenAt: timestamp('last_seen_at', { withTimezone: true }),
   latitude: doublePrecision('latitude'),
   longitude: doublePrecision('longitude'),
@@ -233,6 +237,170 @@ export const kmsEvents = pgTable('kms_events', {
   createdAt: createdAt(),
 });
 
+// ---- Live pipeline (0003): the event ledger, raw time series partitioned by day, rollups. ----
+
+const ts = (name: string) => timestamp(name, { withTimezone: true });
+
+/** Every stored event once, keyed by the collector's event id (its Nats-Msg-Id). Partitioned by `at`. */
+export const ingestedEvents = pgTable(
+  'ingested_events',
+  {
+    tenantId: uuid('tenant_id').notNull(),
+    id: text('id').notNull(),
+    at: ts('at').notNull(),
+    deviceId: uuid('device_id').notNull(),
+    collectorId: uuid('collector_id').notNull(),
+    kind: text('kind').notNull(),
+    streamSeq: bigint('stream_seq', { mode: 'number' }).notNull(),
+    receivedAt: ts('received_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id, t.at] })],
+);
+
+export const metricResource = pgTable(
+  'metric_resource',
+  {
+    tenantId: uuid('tenant_id').notNull(),
+    deviceId: uuid('device_id').notNull(),
+    time: ts('time').notNull(),
+    cpuLoad: real('cpu_load').notNull(),
+    freeMemory: bigint('free_memory', { mode: 'number' }).notNull(),
+    totalMemory: bigint('total_memory', { mode: 'number' }).notNull(),
+    freeHdd: bigint('free_hdd', { mode: 'number' }).notNull(),
+    totalHdd: bigint('total_hdd', { mode: 'number' }).notNull(),
+    uptimeSeconds: bigint('uptime_seconds', { mode: 'number' }).notNull(),
+  },
+  (t) => [index('metric_resource_device_idx').on(t.tenantId, t.deviceId, t.time)],
+);
+
+export const metricInterfaces = pgTable(
+  'metric_interfaces',
+  {
+    tenantId: uuid('tenant_id').notNull(),
+    deviceId: uuid('device_id').notNull(),
+    time: ts('time').notNull(),
+    interface: text('interface').notNull(),
+    running: boolean('running').notNull(),
+    rxBytes: bigint('rx_bytes', { mode: 'number' }).notNull(),
+    txBytes: bigint('tx_bytes', { mode: 'number' }).notNull(),
+    rxBps: doublePrecision('rx_bps'),
+    txBps: doublePrecision('tx_bps'),
+  },
+  (t) => [index('metric_interfaces_device_idx').on(t.tenantId, t.deviceId, t.interface, t.time)],
+);
+
+export const metricHealth = pgTable(
+  'metric_health',
+  {
+    tenantId: uuid('tenant_id').notNull(),
+    deviceId: uuid('device_id').notNull(),
+    time: ts('time').notNull(),
+    voltage: doublePrecision('voltage'),
+    temperatureC: doublePrecision('temperature_c'),
+    cpuTemperatureC: doublePrecision('cpu_temperature_c'),
+  },
+  (t) => [index('metric_health_device_idx').on(t.tenantId, t.deviceId, t.time)],
+);
+
+export const metricWireless = pgTable(
+  'metric_wireless',
+  {
+    tenantId: uuid('tenant_id').notNull(),
+    deviceId: uuid('device_id').notNull(),
+    time: ts('time').notNull(),
+    interface: text('interface').notNull(),
+    clientMac: text('client_mac').notNull(),
+    signalDbm: real('signal_dbm'),
+    txRateMbps: real('tx_rate_mbps'),
+    rxRateMbps: real('rx_rate_mbps'),
+  },
+  (t) => [index('metric_wireless_device_idx').on(t.tenantId, t.deviceId, t.clientMac, t.time)],
+);
+
+/** 5-minute buckets with new samples, rolled up by tod_rollup_metrics(). */
+export const metricRollupPending = pgTable(
+  'metric_rollup_pending',
+  {
+    tenantId: uuid('tenant_id').notNull(),
+    bucket: ts('bucket').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.bucket] })],
+);
+
+export const rollupResolutions = ['5m', '1h'] as const;
+
+export const metricResourceRollup = pgTable(
+  'metric_resource_rollup',
+  {
+    tenantId: uuid('tenant_id').notNull(),
+    deviceId: uuid('device_id').notNull(),
+    resolution: text('resolution', { enum: rollupResolutions }).notNull(),
+    bucket: ts('bucket').notNull(),
+    samples: integer('samples').notNull(),
+    cpuAvg: real('cpu_avg').notNull(),
+    cpuMax: real('cpu_max').notNull(),
+    freeMemoryAvg: doublePrecision('free_memory_avg').notNull(),
+    totalMemory: bigint('total_memory', { mode: 'number' }).notNull(),
+    freeHddAvg: doublePrecision('free_hdd_avg').notNull(),
+    totalHdd: bigint('total_hdd', { mode: 'number' }).notNull(),
+    uptimeMax: bigint('uptime_max', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.deviceId, t.resolution, t.bucket] })],
+);
+
+export const metricInterfacesRollup = pgTable(
+  'metric_interfaces_rollup',
+  {
+    tenantId: uuid('tenant_id').notNull(),
+    deviceId: uuid('device_id').notNull(),
+    interface: text('interface').notNull(),
+    resolution: text('resolution', { enum: rollupResolutions }).notNull(),
+    bucket: ts('bucket').notNull(),
+    samples: integer('samples').notNull(),
+    rxBpsAvg: doublePrecision('rx_bps_avg'),
+    rxBpsMax: doublePrecision('rx_bps_max'),
+    txBpsAvg: doublePrecision('tx_bps_avg'),
+    txBpsMax: doublePrecision('tx_bps_max'),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.deviceId, t.interface, t.resolution, t.bucket] })],
+);
+
+export const metricHealthRollup = pgTable(
+  'metric_health_rollup',
+  {
+    tenantId: uuid('tenant_id').notNull(),
+    deviceId: uuid('device_id').notNull(),
+    resolution: text('resolution', { enum: rollupResolutions }).notNull(),
+    bucket: ts('bucket').notNull(),
+    samples: integer('samples').notNull(),
+    voltageAvg: doublePrecision('voltage_avg'),
+    temperatureAvg: doublePrecision('temperature_avg'),
+    temperatureMax: doublePrecision('temperature_max'),
+    cpuTemperatureAvg: doublePrecision('cpu_temperature_avg'),
+    cpuTemperatureMax: doublePrecision('cpu_temperature_max'),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.deviceId, t.resolution, t.bucket] })],
+);
+
+export const metricWirelessRollup = pgTable(
+  'metric_wireless_rollup',
+  {
+    tenantId: uuid('tenant_id').notNull(),
+    deviceId: uuid('device_id').notNull(),
+    clientMac: text('client_mac').notNull(),
+    resolution: text('resolution', { enum: rollupResolutions }).notNull(),
+    bucket: ts('bucket').notNull(),
+    interface: text('interface').notNull(),
+    samples: integer('samples').notNull(),
+    signalAvg: real('signal_avg'),
+    signalMin: real('signal_min'),
+    signalMax: real('signal_max'),
+    txRateAvg: real('tx_rate_avg'),
+    rxRateAvg: real('rx_rate_avg'),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.deviceId, t.clientMac, t.resolution, t.bucket] })],
+);
+
 export const allTables = {
   tenants,
   users,
@@ -249,4 +417,14 @@ export const allTables = {
   invitations,
   tenant_keys: tenantKeys,
   kms_events: kmsEvents,
+  ingested_events: ingestedEvents,
+  metric_resource: metricResource,
+  metric_interfaces: metricInterfaces,
+  metric_health: metricHealth,
+  metric_wireless: metricWireless,
+  metric_rollup_pending: metricRollupPending,
+  metric_resource_rollup: metricResourceRollup,
+  metric_interfaces_rollup: metricInterfacesRollup,
+  metric_health_rollup: metricHealthRollup,
+  metric_wireless_rollup: metricWirelessRollup,
 };
