@@ -7,6 +7,7 @@ export * from './api/devices';
 export * from './api/enrollment';
 export * from './api/errors';
 export * from './api/health';
+export * from './api/live';
 export * from './api/tenants';
 export * from './api/users';
 export * from './events';

@@ -15,6 +15,8 @@ import { collectorsRoute } from './routes/collectors';
 import { deviceGroupsRoute, tagsRoute } from './routes/device-sets';
 import { devicesRoute } from './routes/devices';
 import { health } from './routes/health';
+import { hubRoute, sseRoute } from './routes/live';
+import { metricsRoute } from './routes/metrics';
 import { tenantsRoute } from './routes/tenants';
 import { apiKeysRoute, invitationsRoute, usersRoute } from './routes/users';
 
@@ -84,12 +86,15 @@ export function createApp(): Hono<AppEnv> {
   app.route('/api/users', usersRoute);
   app.route('/api/invitations', invitationsRoute);
   app.route('/api/api-keys', apiKeysRoute);
+  app.route('/api/devices', metricsRoute);
   app.route('/api/devices', devicesRoute);
   app.route('/api/device-groups', deviceGroupsRoute);
   app.route('/api/tags', tagsRoute);
   app.route('/api/collectors', collectorsRoute);
   app.route('/api/audit-logs', auditLogsRoute);
   app.route('/api/kms-events', kmsEventsRoute);
+  app.route('/api/sse', sseRoute);
+  app.route('/api/hub', hubRoute);
   app.notFound(handleNotFound);
   app.onError(handleError);
   return app;

@@ -81,6 +81,12 @@ export const EdgeEnv = z.object({
     .string()
     .regex(/^[\w-]*$/)
     .default('tod-tenant-'),
+  /** Days of raw samples (and the event ledger) kept; older daily partitions are dropped. */
+  METRICS_RETENTION_DAYS: z.coerce.number().int().min(2).max(3650).default(90),
+  /** Days of hourly rollups kept (5-minute rollups follow METRICS_RETENTION_DAYS). */
+  METRICS_ROLLUP_RETENTION_DAYS: z.coerce.number().int().min(2).max(3650).default(730),
+  /** Seconds between SSE heartbeat comments. */
+  SSE_HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(300).default(15),
 });
 export type EdgeConfig = z.infer<typeof EdgeEnv>;
 
@@ -132,6 +138,9 @@ export function loadConfig(env: Record<string, unknown>): EdgeConfig {
     if (cfg.FIRST_ADMIN_PASSWORD && KNOWN_INSECURE.has(cfg.FIRST_ADMIN_PASSWORD)) {
       throw new ConfigError('FIRST_ADMIN_PASSWORD', 'is a known-insecure value');
     }
+  }
+  if (cfg.METRICS_ROLLUP_RETENTION_DAYS < cfg.METRICS_RETENTION_DAYS) {
+    throw new ConfigError('METRICS_ROLLUP_RETENTION_DAYS', 'must be at least METRICS_RETENTION_DAYS');
   }
   return cfg;
 }

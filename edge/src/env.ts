@@ -3,6 +3,7 @@ import type { Role } from '@tod/contracts';
 import type { EdgeConfig } from './config';
 import type { Db } from './db';
 import type { RateLimiter } from './hubs/rate-limiter';
+import type { TenantHub } from './hubs/tenant-hub';
 
 export interface Bindings {
   ENVIRONMENT?: string;
@@ -20,7 +21,11 @@ export interface Bindings {
   TRANSIT_TOKEN?: string;
   TRANSIT_MOUNT?: string;
   TRANSIT_KEY_PREFIX?: string;
+  METRICS_RETENTION_DAYS?: string;
+  METRICS_ROLLUP_RETENTION_DAYS?: string;
+  SSE_HEARTBEAT_SECONDS?: string;
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
+  TENANT_HUB: DurableObjectNamespace<TenantHub>;
 }
 
 /** Who is calling: a logged-in user (JWT), an API key, or a collector enrolling itself. */

@@ -2,5 +2,6 @@
 import { createApp } from './app';
 
 export { RateLimiter } from './hubs/rate-limiter';
+export { TenantHub } from './hubs/tenant-hub';
 
 export default createApp();

@@ -11,6 +11,10 @@ const BOOTSTRAP_PASSWORD = 'bootstrap-password-123';
 
 export interface World {
   edge: EdgeHandle;
+  /** The vars the edge was started with (to start another edge on the same database and NATS). */
+  vars: Record<string, string>;
+  /** ws://… NATS websocket URL, when the world was created with NATS */
+  natsWsUrl: string | null;
   /** nats://… for Node clients, when the world was created with NATS */
   natsUrl: string | null;
   sql: postgres.Sql;
@@ -24,17 +28,21 @@ export interface World {
   keys: { operator: string; viewer: string };
 }
 
-export async function createWorld(opts: { nats?: boolean } = {}): Promise<World> {
+export async function createWorld(
+  opts: { nats?: boolean; vars?: Record<string, string> } = {},
+): Promise<World> {
   const [db, nats] = await Promise.all([freshDatabase(), opts.nats ? freshNats() : Promise.resolve(null)]);
   const sql = postgres(db.superUrl, { max: 2, onnotice: () => {} });
-  const edge = await startEdge({
+  const vars = {
     DATABASE_URL: db.appUrl,
     NATS_WS_URL: nats?.wsUrl ?? 'ws://127.0.0.1:1',
     ...(nats ? { NATS_URL: nats.url } : {}),
     FIRST_ADMIN_EMAIL: ROOT_EMAIL,
     FIRST_ADMIN_PASSWORD: BOOTSTRAP_PASSWORD,
     ...TEST_SECRETS,
-  });
+    ...opts.vars,
+  };
+  const edge = await startEdge(vars);
   const rootAccount = newAccount(ROOT_EMAIL);
   // srp/init creates the first admin; bootstrap enrols it.
   await new Session(edge).post('/api/auth/srp/init', { email: ROOT_EMAIL });
@@ -64,6 +72,8 @@ export async function createWorld(opts: { nats?: boolean } = {}): Promise<World>
   const keys = { operator: await mkKey('operator'), viewer: await mkKey('viewer') };
   return {
     edge,
+    vars,
+    natsWsUrl: nats?.wsUrl ?? null,
     natsUrl: nats?.url ?? null,
     sql,
     tenantA,

@@ -11,6 +11,7 @@ import { mirrorAfterResponse, planCollectorDevices } from '../services/device-mi
 import { randomToken } from '../services/tokens-random';
 import { pathId, readBody, readQuery } from '../validate';
 import { iso } from './dto';
+import { wakeTenantHub } from './live';
 import { nameFilters, pageOf } from './paging';
 
 export const ENROLL_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
@@ -77,6 +78,7 @@ collectorsRoute.post('/enroll', authRateLimit, async (c) => {
     return planCollectorDevices(s, row.id, false);
   });
   mirrorAfterResponse(c, ops);
+  wakeTenantHub(c, row.tenant_id);
   const cfg = c.var.config;
   const answer: EnrollResponse = {
     tenantId: row.tenant_id,

@@ -22,6 +22,7 @@ import { mirrorAfterResponse, planDeviceDelete, planDevicePuts } from '../servic
 import { sealJson } from '../services/envelope';
 import { pathId, readBody, readQuery } from '../validate';
 import { decodeCursor, deviceDto, encodeCursor } from './dto';
+import { wakeTenantHub } from './live';
 
 export const devicesRoute = new Hono<AppEnv>();
 
@@ -116,6 +117,7 @@ devicesRoute.post('/', requireRole('operator'), async (c) => {
     return { row: row!, ops: await planDevicePuts(s, [row!]) };
   });
   mirrorAfterResponse(c, device.ops);
+  wakeTenantHub(c, c.var.tenantId);
   return c.json(deviceDto(device.row) satisfies Device, 201);
 });
 
@@ -215,6 +217,7 @@ devicesRoute.post('/import', requireRole('operator'), async (c) => {
     return { ids: created.map((d) => d.id), ops: await planDevicePuts(s, created) };
   });
   mirrorAfterResponse(c, ops);
+  wakeTenantHub(c, c.var.tenantId);
   const body: DeviceImportResponse = { created: ids.length, ids };
   return c.json(body, 201);
 });

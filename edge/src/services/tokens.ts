@@ -95,3 +95,40 @@ export async function verifyRefresh(secret: string, token: string): Promise<Veri
   if (typeof fam !== 'string' || typeof jti !== 'string') return { ok: false, reason: 'invalid' };
   return { ok: true, claims: { sub: sub as string, fam, jti } };
 }
+
+/** A short-lived token for one SSE connection (EventSource cannot send headers; cross-origin clients may not
+ * send the cookie). Bound to the tenant and role it was issued for. */
+export interface SseClaims {
+  sub: string;
+  kind: 'user' | 'api_key';
+  tid: string;
+  role: Role;
+}
+
+export async function signSse(
+  secret: string,
+  claims: SseClaims,
+  ttlSeconds: number,
+  now = Date.now(),
+): Promise<string> {
+  const iat = Math.floor(now / 1000);
+  return new SignJWT({ tid: claims.tid, role: claims.role, knd: claims.kind, typ: 'sse' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(claims.sub)
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + ttlSeconds)
+    .sign(key(secret));
+}
+
+export async function verifySse(secret: string, token: string): Promise<VerifyResult<SseClaims>> {
+  const r = await verify(secret, token, 'sse');
+  if (!r.ok) return r;
+  const { sub, tid, role, knd } = r.claims;
+  if (typeof role !== 'string' || !ROLES.has(role) || typeof tid !== 'string') {
+    return { ok: false, reason: 'invalid' };
+  }
+  if (knd !== 'user' && knd !== 'api_key') return { ok: false, reason: 'invalid' };
+  return { ok: true, claims: { sub: sub as string, tid, role: role as Role, kind: knd } };
+}

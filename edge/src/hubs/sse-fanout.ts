@@ -1,0 +1,195 @@
+// The TenantHub's SSE side: every client of the tenant, a ring buffer of recent entries keyed by stream
+// sequence (so `Last-Event-ID` resumes without gaps inside the window), per-topic filters and heartbeats.
+// What the ring no longer covers is backfilled by the hub from JetStream before the client goes live.
+import type { LiveTopic } from '@tod/contracts';
+
+export interface EntryKey {
+  seq: number;
+  sub: number;
+}
+
+export interface LiveEntry {
+  key: EntryKey;
+  topic: LiveTopic;
+  /** SSE `event:` name (the device event kind, `alert`, ...) */
+  event: string;
+  /** JSON text */
+  data: string;
+}
+
+export function compareKeys(a: EntryKey, b: EntryKey): number {
+  return a.seq - b.seq || a.sub - b.sub;
+}
+
+export function formatId(k: EntryKey): string {
+  return k.sub === 0 ? String(k.seq) : `${k.seq}-${k.sub}`;
+}
+
+/** What a reconnecting client missed that the ring does not hold; `overflow` when there is too much. */
+export type Backfill = (afterSeq: number) => AsyncIterable<LiveEntry | 'overflow'>;
+
+interface Client {
+  writer: WritableStreamDefaultWriter<Uint8Array>;
+  topics: ReadonlySet<LiveTopic>;
+  lastSent: EntryKey;
+  /** live entries held back while the client is being backfilled */
+  held: LiveEntry[] | null;
+  closed: boolean;
+}
+
+export interface FanoutOptions {
+  ringSize?: number;
+  heartbeatMs?: number;
+  /** Entries a client may have unread before it is cut off (it reconnects and resumes). */
+  maxQueued?: number;
+}
+
+const encoder = new TextEncoder();
+
+export class SseFanout {
+  private readonly ring: LiveEntry[] = [];
+  /** Every entry after `floor` is in the ring or still to come; null until the hub knows where it starts. */
+  private floor: EntryKey | null = null;
+  private readonly clients = new Set<Client>();
+  private heartbeat: ReturnType<typeof setInterval> | null = null;
+  private readonly ringSize: number;
+  private readonly heartbeatMs: number;
+  private readonly maxQueued: number;
+
+  constructor(opts: FanoutOptions = {}) {
+    this.ringSize = opts.ringSize ?? 10_000;
+    this.heartbeatMs = opts.heartbeatMs ?? 15_000;
+    this.maxQueued = opts.maxQueued ?? 5_000;
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  /** The hub's consumer starts after `seq`: later entries all pass through push(). */
+  startAfter(seq: number): void {
+    if (this.floor === null) this.floor = { seq, sub: 0 };
+  }
+
+  push(entry: LiveEntry): void {
+    // Mostly in order; a late redelivery is slotted in place.
+    let i = this.ring.length;
+    while (i > 0 && compareKeys(this.ring[i - 1]!.key, entry.key) > 0) i--;
+    if (i > 0 && compareKeys(this.ring[i - 1]!.key, entry.key) === 0) return;
+    this.ring.splice(i, 0, entry);
+    while (this.ring.length > this.ringSize) this.floor = this.ring.shift()!.key;
+    for (const c of this.clients) {
+      if (c.held) c.held.push(entry);
+      else this.send(c, entry);
+    }
+  }
+
+  /** Opens a stream. `first` are sent before anything else (the snapshot); with `lastId` the client gets
+   * everything after it first (ring, or backfill then ring). */
+  open(opts: {
+    topics: ReadonlySet<LiveTopic>;
+    lastId: EntryKey | null;
+    first: LiveEntry[];
+    backfill: Backfill;
+    resync: () => LiveEntry[];
+  }): Response {
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    const client: Client = {
+      writer: writable.getWriter(),
+      topics: opts.topics,
+      lastSent: { seq: -1, sub: 0 },
+      held: null,
+      closed: false,
+    };
+    this.write(client, 'retry: 2000\n: connected\n\n');
+    for (const e of opts.first) this.writeEntry(client, e, false);
+    const lastId = opts.lastId;
+    if (lastId) {
+      client.lastSent = lastId;
+      if (this.floor !== null && compareKeys(lastId, this.floor) >= 0) {
+        for (const e of this.ring) this.send(client, e);
+      } else {
+        client.held = [];
+        void this.catchUp(client, lastId, opts.backfill, opts.resync);
+      }
+    }
+    this.clients.add(client);
+    this.ensureHeartbeat();
+    return new Response(readable, {
+      headers: {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        'x-accel-buffering': 'no',
+      },
+    });
+  }
+
+  private async catchUp(
+    client: Client,
+    lastId: EntryKey,
+    backfill: Backfill,
+    resync: () => LiveEntry[],
+  ): Promise<void> {
+    try {
+      for await (const e of backfill(lastId.seq)) {
+        if (client.closed) return;
+        if (e === 'overflow') {
+          for (const r of resync()) this.writeEntry(client, r, false);
+          break;
+        }
+        this.send(client, e);
+      }
+    } catch (err) {
+      console.error(JSON.stringify({ level: 'error', msg: 'sse backfill failed', error: String(err) }));
+      for (const r of resync()) this.writeEntry(client, r, false);
+    }
+    // Then what the ring holds and what arrived meanwhile, each once, in order.
+    for (const e of this.ring) this.send(client, e);
+    const held = client.held ?? [];
+    client.held = null;
+    for (const e of held) this.send(client, e);
+  }
+
+  private send(c: Client, e: LiveEntry): void {
+    if (compareKeys(e.key, c.lastSent) <= 0) return;
+    c.lastSent = e.key;
+    if (!c.topics.has(e.topic)) return;
+    this.writeEntry(c, e, true);
+  }
+
+  private writeEntry(c: Client, e: LiveEntry, withId: boolean): void {
+    const id = withId ? `id: ${formatId(e.key)}\n` : '';
+    this.write(c, `${id}event: ${e.event}\ndata: ${e.data}\n\n`);
+  }
+
+  private write(c: Client, text: string): void {
+    if (c.closed) return;
+    if ((c.writer.desiredSize ?? 0) < -this.maxQueued) {
+      this.drop(c);
+      return;
+    }
+    c.writer.write(encoder.encode(text)).catch(() => this.drop(c));
+  }
+
+  private drop(c: Client): void {
+    if (c.closed) return;
+    c.closed = true;
+    this.clients.delete(c);
+    c.writer.abort().catch(() => {});
+    if (this.clients.size === 0 && this.heartbeat) {
+      clearInterval(this.heartbeat);
+      this.heartbeat = null;
+    }
+  }
+
+  private ensureHeartbeat(): void {
+    if (this.heartbeat) return;
+    this.heartbeat = setInterval(() => {
+      for (const c of [...this.clients]) this.write(c, ': heartbeat\n\n');
+    }, this.heartbeatMs);
+  }
+
+  closeAll(): void {
+    for (const c of [...this.clients]) this.drop(c);
+  }
+}

@@ -1,0 +1,574 @@
+// TenantHub Durable Object, one per tenant (named by the tenant id): consumes `tod.evt.<tenant>.>` from the
+// TOD stream through a durable JetStream pull consumer over NATS WebSocket, drops (and counts) what the
+// tenant's collectors may not say, writes each batch to Postgres in one tenant transaction and acks only after
+// it commits (the event ledger makes a redelivery store nothing), then keeps the latest device state, streams
+// the batch to the tenant's SSE clients and hands it to the event sinks (alerting). An alarm keeps it alive,
+// restarts the consumer after a failure and runs partition and rollup maintenance.
+
+import { DurableObject } from 'cloudflare:workers';
+import {
+  AckPolicy,
+  type ConsumerInfo,
+  DeliverPolicy,
+  type JetStreamManager,
+  type JsMsg,
+  jetstream,
+  jetstreamManager,
+} from '@nats-io/jetstream';
+import { type NatsConnection, nanos, wsconnect } from '@nats-io/nats-core';
+import { type DeviceEvent, EVENT_STREAM, type HubStats, type LiveTopic, TOPIC_OF_KIND } from '@tod/contracts';
+import { devices } from '@tod/drizzle/schema';
+import { type DbHandle, openDb, type Tx, withTenant } from '../db';
+import type { Bindings } from '../env';
+import { configFor } from '../middleware/config';
+import { DeviceDirectory, type DropReason, inStoredRange, parseEventMessage } from '../services/ingest';
+import {
+  dropExpiredPartitions,
+  ensurePartitions,
+  rollupMetrics,
+  type SequencedEvent,
+  storeBatch,
+  utcDay,
+} from '../services/telemetry-store';
+import { type EventSink, HUB_TICK_MS, type HubContext, hubSinks } from './event-sink';
+import { type EntryKey, type LiveEntry, SseFanout } from './sse-fanout';
+
+const BATCH_MAX = 1000;
+const BATCH_LINGER_MS = 10;
+const BACKFILL_MAX = 20_000;
+// How long a delivered, unacknowledged event waits before JetStream redelivers it (after a crash of the hub).
+const ACK_WAIT_MS = 10_000;
+const ROLLUP_EVERY_MS = 60_000;
+const PARTITIONS_EVERY_MS = 3_600_000;
+const PARTITION_DAYS_AHEAD = 3;
+
+/** The latest known state of one device, for the snapshot a new SSE client starts from. */
+interface DeviceLive {
+  deviceId: string;
+  status: string;
+  statusAt: string | null;
+  lastSeenAt: string | null;
+  resource?: { at: string; cpuLoad: number; freeMemory: number; totalMemory: number; uptimeSeconds: number };
+  health?: { at: string; temperatureC?: number; voltage?: number };
+}
+
+type Counters = Omit<HubStats, 'tenantId' | 'connected' | 'sseClients' | 'lastError'>;
+
+function emptyCounters(): Counters {
+  return {
+    received: 0,
+    stored: 0,
+    duplicates: 0,
+    dropped: { invalid: 0, foreignDevice: 0, wrongCollector: 0, outOfRange: 0 },
+    batches: 0,
+    lastSeq: 0,
+  };
+}
+
+export class TenantHub extends DurableObject<Bindings> {
+  private tenantId: string | null = null;
+  private counters: Counters = emptyCounters();
+  private lastError: string | null = null;
+  private loop: Promise<void> | null = null;
+  private nc: NatsConnection | null = null;
+  private connected = false;
+  private db: DbHandle | null = null;
+  private readonly directory = new DeviceDirectory();
+  private fanout: SseFanout | null = null;
+  private readonly latest = new Map<string, DeviceLive>();
+  private latestLoaded = false;
+  private readonly knownDays = new Set<string>();
+  private readonly sinks: EventSink[];
+  private lastRollup = 0;
+  private lastPartitions = 0;
+  /** Derived entries (alerts) get ids `<last seq>-<n>`, n counting up while the last seq stays. */
+  private derived = { seq: 0, n: 0 };
+
+  constructor(ctx: DurableObjectState, env: Bindings) {
+    super(ctx, env);
+    this.sinks = hubSinks(env);
+    ctx.blockConcurrencyWhile(async () => {
+      this.tenantId = (await ctx.storage.get<string>('tenantId')) ?? null;
+      const saved = await ctx.storage.get<Counters>('counters');
+      if (saved) this.counters = { ...emptyCounters(), ...saved };
+    });
+  }
+
+  // ---- RPC from the Worker ----
+
+  /** Starts consuming (idempotent) and returns the counters. */
+  async start(tenantId: string): Promise<HubStats> {
+    await this.bind(tenantId);
+    return this.stats(tenantId);
+  }
+
+  async stats(tenantId: string): Promise<HubStats> {
+    await this.bind(tenantId);
+    return {
+      tenantId,
+      connected: this.connected,
+      ...this.counters,
+      dropped: { ...this.counters.dropped },
+      sseClients: this.fanout?.clientCount ?? 0,
+      lastError: this.lastError,
+    };
+  }
+
+  /** Runs the periodic maintenance now (partitions, retention, rollups); for operators and tests. */
+  async maintain(
+    tenantId: string,
+  ): Promise<{ rolledUp: number; partitionsCreated: number; dropped: number }> {
+    await this.bind(tenantId);
+    return this.runMaintenance(true);
+  }
+
+  /** The SSE stream: `x-tod-tenant`, `x-tod-topics` (comma-separated) and `last-event-id` come from the
+   * Worker route, which has authenticated the caller. */
+  override async fetch(request: Request): Promise<Response> {
+    const tenantId = request.headers.get('x-tod-tenant');
+    if (!tenantId) return new Response('tenant missing', { status: 400 });
+    await this.bind(tenantId);
+    const topics = new Set((request.headers.get('x-tod-topics') ?? '').split(',') as LiveTopic[]);
+    const lastId = parseKey(request.headers.get('last-event-id'));
+    await this.loadLatest();
+    const snapshot = (): LiveEntry[] => [
+      {
+        key: { seq: 0, sub: 0 },
+        topic: 'status',
+        event: 'snapshot',
+        data: JSON.stringify({ devices: [...this.latest.values()] }),
+      },
+    ];
+    return this.sse().open({
+      topics,
+      lastId,
+      first: lastId ? [] : snapshot(),
+      backfill: (after) => this.backfill(after),
+      resync: snapshot,
+    });
+  }
+
+  override async alarm(): Promise<void> {
+    if (!this.tenantId) return;
+    try {
+      this.ensureRunning();
+      await this.runMaintenance(false);
+      const hub = this.hubContext();
+      for (const sink of this.sinks) {
+        if (!sink.onTick) continue;
+        await sink.onTick(hub).catch((err) => this.log('sink tick failed', err, { sink: sink.name }));
+      }
+    } finally {
+      await this.ctx.storage.setAlarm(Date.now() + HUB_TICK_MS);
+    }
+  }
+
+  // ---- lifecycle ----
+
+  private async bind(tenantId: string): Promise<void> {
+    if (this.tenantId && this.tenantId !== tenantId) throw new Error('this hub belongs to another tenant');
+    if (!this.tenantId) {
+      this.tenantId = tenantId;
+      await this.ctx.storage.put('tenantId', tenantId);
+    }
+    if ((await this.ctx.storage.getAlarm()) === null) {
+      await this.ctx.storage.setAlarm(Date.now() + HUB_TICK_MS);
+    }
+    this.ensureRunning();
+  }
+
+  private ensureRunning(): void {
+    if (this.loop) return;
+    this.loop = this.run().finally(() => {
+      this.loop = null;
+    });
+  }
+
+  private sse(): SseFanout {
+    if (!this.fanout) {
+      this.fanout = new SseFanout({ heartbeatMs: configFor(this.env).SSE_HEARTBEAT_SECONDS * 1000 });
+    }
+    return this.fanout;
+  }
+
+  private database(): DbHandle {
+    if (!this.db) this.db = openDb(configFor(this.env).DATABASE_URL);
+    return this.db;
+  }
+
+  private inTenant<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return withTenant(this.database().db, this.tenantId!, fn);
+  }
+
+  /** Consumes until the hub goes away; reconnects with backoff after a failure. */
+  private async run(): Promise<void> {
+    let backoff = 250;
+    for (;;) {
+      try {
+        await this.consume();
+        backoff = 250;
+      } catch (err) {
+        this.lastError = err instanceof Error ? err.message : String(err);
+        this.log('consumer failed', err);
+      }
+      await sleep(backoff);
+      backoff = Math.min(backoff * 2, 15_000);
+    }
+  }
+
+  private durableName(): string {
+    return `tenant-hub-${this.tenantId}`;
+  }
+
+  private subject(): string {
+    return `tod.evt.${this.tenantId}.>`;
+  }
+
+  private async consume(): Promise<void> {
+    const cfg = configFor(this.env);
+    const nc = await wsconnect({
+      servers: cfg.NATS_WS_URL,
+      timeout: 5000,
+      name: `tenant-hub ${this.tenantId}`,
+      maxReconnectAttempts: -1,
+    });
+    this.nc = nc;
+    try {
+      const jsm = await jetstreamManager(nc);
+      await ensureStream(jsm);
+      const info = await this.ensureConsumer(jsm);
+      this.sse().startAfter(info.ack_floor.stream_seq);
+      const consumer = await jetstream(nc).consumers.get(EVENT_STREAM.name, this.durableName());
+      const messages = await consumer.consume({ max_messages: BATCH_MAX * 2 });
+      this.connected = true;
+      this.lastError = null;
+      let buf: JsMsg[] = [];
+      let timer: ReturnType<typeof setTimeout> | null = null;
+      let chain: Promise<void> = Promise.resolve();
+      const flush = (): Promise<void> => {
+        if (timer) clearTimeout(timer);
+        timer = null;
+        const batch = buf;
+        buf = [];
+        if (batch.length > 0) chain = chain.then(() => this.processBatch(batch));
+        return chain;
+      };
+      for await (const m of messages) {
+        buf.push(m);
+        if (buf.length >= BATCH_MAX) await flush();
+        else if (!timer) timer = setTimeout(flush, BATCH_LINGER_MS);
+      }
+      await flush();
+    } finally {
+      this.connected = false;
+      this.nc = null;
+      await nc.close().catch(() => {});
+    }
+  }
+
+  private async ensureConsumer(jsm: JetStreamManager): Promise<ConsumerInfo> {
+    try {
+      return await jsm.consumers.info(EVENT_STREAM.name, this.durableName());
+    } catch {
+      return jsm.consumers.add(EVENT_STREAM.name, {
+        durable_name: this.durableName(),
+        filter_subject: this.subject(),
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ack_wait: nanos(ACK_WAIT_MS),
+        max_ack_pending: 20_000,
+      });
+    }
+  }
+
+  // ---- one batch: validate, store, ack, fan out ----
+
+  private async processBatch(msgs: JsMsg[]): Promise<void> {
+    const tenantId = this.tenantId!;
+    const retention = configFor(this.env).METRICS_RETENTION_DAYS;
+    const now = Date.now();
+    const drops: DropReason[] = [];
+    const candidates: SequencedEvent[] = [];
+    for (const m of msgs) {
+      const parsed = parseEventMessage(tenantId, m.subject, m.data);
+      if (!parsed.ok) drops.push('invalid');
+      else if (!inStoredRange(parsed.event.at, now, retention)) drops.push('outOfRange');
+      else candidates.push({ seq: m.seq, event: parsed.event });
+    }
+    let accepted: SequencedEvent[] = [];
+    let fresh: SequencedEvent[] = [];
+    let duplicates = 0;
+    try {
+      if (candidates.length > 0) {
+        await this.ensureDays(candidates);
+        const result = await this.inTenant(async (tx) => {
+          accepted = await this.authorised(tx, candidates, drops);
+          return storeBatch(tx, tenantId, accepted);
+        });
+        fresh = result.fresh;
+        duplicates = result.duplicates;
+      }
+    } catch (err) {
+      // Not stored: redeliver soon, and slow down so a database outage is not a busy loop.
+      this.lastError = err instanceof Error ? err.message : String(err);
+      this.log('batch not stored', err, { size: msgs.length });
+      for (const m of msgs) m.nak(2000);
+      await sleep(1000);
+      return;
+    }
+    for (const m of msgs) m.ack();
+
+    const c = this.counters;
+    c.received += msgs.length;
+    c.stored += fresh.length;
+    c.duplicates += duplicates;
+    for (const d of drops) c.dropped[d]++;
+    c.batches++;
+    c.lastSeq = Math.max(c.lastSeq, msgs[msgs.length - 1]!.seq);
+    this.ctx.storage.put('counters', c).catch(() => {});
+
+    // Redelivered events go to SSE too (a client that missed them resumes by id); sinks see each event once.
+    for (const s of accepted) {
+      this.remember(s.event);
+      this.sse().push(liveEntry(s));
+    }
+    if (fresh.length > 0) {
+      const hub = this.hubContext();
+      for (const sink of this.sinks) {
+        await sink.onCommitted(fresh, hub).catch((err) => this.log('sink failed', err, { sink: sink.name }));
+      }
+    }
+  }
+
+  /** The candidates this tenant's directory allows; the rest are added to `drops`. */
+  private async authorised(
+    tx: Tx,
+    candidates: SequencedEvent[],
+    drops: DropReason[],
+  ): Promise<SequencedEvent[]> {
+    await this.directory.refresh(tx, new Map(candidates.map((s) => [s.event.deviceId, s.event.collectorId])));
+    return candidates.filter((s) => {
+      const reason = this.directory.check(s.event.deviceId, s.event.collectorId);
+      if (reason) drops.push(reason);
+      return reason === null;
+    });
+  }
+
+  private async ensureDays(batch: SequencedEvent[]): Promise<void> {
+    const days = [...new Set(batch.map((s) => utcDay(s.event.at)))].filter((d) => !this.knownDays.has(d));
+    for (const day of days) {
+      await ensurePartitions(this.database().db, day, day);
+      this.knownDays.add(day);
+    }
+  }
+
+  private async runMaintenance(
+    force: boolean,
+  ): Promise<{ rolledUp: number; partitionsCreated: number; dropped: number }> {
+    const cfg = configFor(this.env);
+    const now = Date.now();
+    let partitionsCreated = 0;
+    let dropped = 0;
+    let rolledUp = 0;
+    if (force || now - this.lastPartitions > PARTITIONS_EVERY_MS) {
+      const db = this.database().db;
+      partitionsCreated = await ensurePartitions(
+        db,
+        utcDay(now - 86_400_000),
+        utcDay(now + PARTITION_DAYS_AHEAD * 86_400_000),
+      );
+      dropped = await dropExpiredPartitions(
+        db,
+        cfg.METRICS_RETENTION_DAYS,
+        cfg.METRICS_ROLLUP_RETENTION_DAYS,
+      );
+      this.knownDays.clear();
+      this.lastPartitions = now;
+    }
+    if (force || now - this.lastRollup > ROLLUP_EVERY_MS) {
+      rolledUp = await this.inTenant((tx) => rollupMetrics(tx));
+      this.lastRollup = now;
+    }
+    return { rolledUp, partitionsCreated, dropped };
+  }
+
+  // ---- live state and SSE ----
+
+  private async loadLatest(): Promise<void> {
+    if (this.latestLoaded) return;
+    const rows = await this.inTenant((tx) =>
+      tx
+        .select({
+          id: devices.id,
+          status: devices.status,
+          statusAt: devices.statusAt,
+          lastSeenAt: devices.lastSeenAt,
+        })
+        .from(devices),
+    );
+    for (const r of rows) {
+      if (this.latest.has(r.id)) continue;
+      this.latest.set(r.id, {
+        deviceId: r.id,
+        status: r.status,
+        statusAt: iso(r.statusAt),
+        lastSeenAt: iso(r.lastSeenAt),
+      });
+    }
+    this.latestLoaded = true;
+  }
+
+  private remember(e: DeviceEvent): void {
+    let d = this.latest.get(e.deviceId);
+    if (!d) {
+      d = { deviceId: e.deviceId, status: 'unknown', statusAt: null, lastSeenAt: null };
+      this.latest.set(e.deviceId, d);
+    }
+    if (e.kind === 'status') {
+      if (!d.statusAt || d.statusAt <= e.at) {
+        d.status = e.data.status;
+        d.statusAt = e.at;
+      }
+      if (
+        (e.data.status === 'online' || e.data.status === 'degraded') &&
+        (!d.lastSeenAt || d.lastSeenAt < e.at)
+      ) {
+        d.lastSeenAt = e.at;
+      }
+    } else if (e.kind === 'resource') {
+      const { cpuLoad, freeMemory, totalMemory, uptimeSeconds } = e.data;
+      d.resource = { at: e.at, cpuLoad, freeMemory, totalMemory, uptimeSeconds };
+    } else if (e.kind === 'health') {
+      d.health = {
+        at: e.at,
+        ...(e.data.temperatureC !== undefined ? { temperatureC: e.data.temperatureC } : {}),
+        ...(e.data.voltage !== undefined ? { voltage: e.data.voltage } : {}),
+      };
+    }
+  }
+
+  /** Entries after `afterSeq` read back from JetStream (for a client the ring does not cover). */
+  private async *backfill(afterSeq: number): AsyncGenerator<LiveEntry | 'overflow'> {
+    const nc = this.nc;
+    if (!nc) throw new Error('not connected to NATS');
+    const jsm = await jetstreamManager(nc);
+    const head = (await jsm.streams.info(EVENT_STREAM.name)).state.last_seq;
+    if (afterSeq >= head) return;
+    const ci = await jsm.consumers.add(EVENT_STREAM.name, {
+      filter_subject: this.subject(),
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: afterSeq + 1,
+      ack_policy: AckPolicy.None,
+      inactive_threshold: nanos(60_000),
+      mem_storage: true,
+    });
+    try {
+      const consumer = await jetstream(nc).consumers.get(EVENT_STREAM.name, ci.name);
+      let n = 0;
+      for (;;) {
+        const msgs = await consumer.fetch({ max_messages: 500, expires: 1000 });
+        let got = 0;
+        let done = false;
+        const batch: SequencedEvent[] = [];
+        for await (const m of msgs) {
+          got++;
+          if (m.seq > head) {
+            done = true;
+            continue;
+          }
+          const parsed = parseEventMessage(this.tenantId!, m.subject, m.data);
+          if (parsed.ok) batch.push({ seq: m.seq, event: parsed.event });
+          if (m.info.pending === 0 || m.seq >= head) done = true;
+        }
+        n += got;
+        if (n > BACKFILL_MAX) {
+          yield 'overflow';
+          return;
+        }
+        const allowed = batch.length > 0 ? await this.inTenant((tx) => this.authorised(tx, batch, [])) : [];
+        for (const s of allowed) yield liveEntry(s);
+        if (done || got === 0) return;
+      }
+    } finally {
+      await jsm.consumers.delete(EVENT_STREAM.name, ci.name).catch(() => {});
+    }
+  }
+
+  private hubContext(): HubContext {
+    const tenantId = this.tenantId!;
+    return {
+      tenantId,
+      storage: this.ctx.storage,
+      env: this.env,
+      withTenant: (fn) => this.inTenant(fn),
+      broadcast: (topic, event, data) => {
+        const seq = this.counters.lastSeq;
+        this.derived = { seq, n: this.derived.seq === seq ? this.derived.n + 1 : 1 };
+        this.sse().push({
+          key: { seq, sub: this.derived.n },
+          topic,
+          event,
+          data: JSON.stringify(data),
+        });
+      },
+      now: () => new Date(),
+    };
+  }
+
+  private log(msg: string, err: unknown, extra: Record<string, unknown> = {}): void {
+    console.error(
+      JSON.stringify({
+        level: 'error',
+        msg: `tenant hub: ${msg}`,
+        tenantId: this.tenantId,
+        error: err instanceof Error ? err.message : String(err),
+        ...extra,
+      }),
+    );
+  }
+}
+
+function liveEntry(s: SequencedEvent): LiveEntry {
+  return {
+    key: { seq: s.seq, sub: 0 },
+    topic: TOPIC_OF_KIND[s.event.kind],
+    event: s.event.kind,
+    data: JSON.stringify(s.event),
+  };
+}
+
+function parseKey(raw: string | null): EntryKey | null {
+  if (!raw || !/^\d{1,16}(-\d{1,9})?$/.test(raw)) return null;
+  const [seq, sub] = raw.split('-');
+  return { seq: Number(seq), sub: Number(sub ?? 0) };
+}
+
+function iso(d: Date | string | null): string | null {
+  if (d === null) return null;
+  return (d instanceof Date ? d : new Date(d)).toISOString();
+}
+
+/** Creates the event stream when missing (the collector does the same; whoever comes first). */
+async function ensureStream(jsm: JetStreamManager): Promise<void> {
+  try {
+    await jsm.streams.info(EVENT_STREAM.name);
+  } catch {
+    try {
+      await jsm.streams.add({
+        name: EVENT_STREAM.name,
+        subjects: [...EVENT_STREAM.subjects],
+        duplicate_window: nanos(EVENT_STREAM.duplicateWindowMs),
+        max_age: nanos(EVENT_STREAM.maxAgeMs),
+      });
+    } catch (err) {
+      // Created concurrently by a collector or another hub.
+      await jsm.streams.info(EVENT_STREAM.name).catch(() => {
+        throw err;
+      });
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
