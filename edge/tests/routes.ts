@@ -131,6 +131,13 @@ export const ROUTES: RouteCase[] = [
     body: () => ({ notes: 'x' }),
   },
   { method: 'DELETE', path: '/api/devices/:id', min: 'operator', ok: 204, target: device },
+  {
+    method: 'GET',
+    path: `/api/devices/:id/metrics?kind=resource&from=${new Date(Date.now() - 3_600_000).toISOString()}`,
+    min: 'viewer',
+    ok: 200,
+    target: device,
+  },
 
   { method: 'GET', path: '/api/device-groups', min: 'viewer', ok: 200 },
   {
@@ -223,4 +230,7 @@ export const ROUTES: RouteCase[] = [
   { method: 'GET', path: '/api/audit-logs/export.csv', min: 'admin', ok: 200 },
   { method: 'GET', path: '/api/kms-events', min: 'admin', ok: 200 },
   { method: 'POST', path: '/api/kms-events/rewrap', min: 'admin', apiKeys: false, ok: 200 },
+
+  { method: 'GET', path: '/api/hub/stats', min: 'admin', ok: 200 },
+  { method: 'POST', path: '/api/hub/maintenance', min: 'admin', ok: 200 },
 ];

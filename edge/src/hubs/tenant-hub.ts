@@ -208,8 +208,10 @@ export class TenantHub extends DurableObject<Bindings> {
         await this.consume();
         backoff = 250;
       } catch (err) {
-        this.lastError = err instanceof Error ? err.message : String(err);
-        this.log('consumer failed', err);
+        const message = err instanceof Error ? err.message : String(err);
+        // Once per distinct failure, not once per retry.
+        if (message !== this.lastError) this.log('consumer failed', err);
+        this.lastError = message;
       }
       await sleep(backoff);
       backoff = Math.min(backoff * 2, 15_000);
