@@ -25,7 +25,7 @@ export function formatId(k: EntryKey): string {
   return k.sub === 0 ? String(k.seq) : `${k.seq}-${k.sub}`;
 }
 
-/** What a reconnecting client missed that the ring does not hold; `overflow` when there is too much. */
+/** What a reconnecting client missed that the ring does not hold; `overflow` when it cannot be replayed. */
 export type Backfill = (afterSeq: number) => AsyncIterable<LiveEntry | 'overflow'>;
 
 interface Client {
@@ -35,13 +35,17 @@ interface Client {
   /** live entries held back while the client is being backfilled */
   held: LiveEntry[] | null;
   closed: boolean;
+  /** text written since the last flush (one chunk per turn of the event loop, not one per event) */
+  pending: string[];
+  /** bytes handed to the stream and not yet taken by the reader */
+  queuedBytes: number;
 }
 
 export interface FanoutOptions {
   ringSize?: number;
   heartbeatMs?: number;
-  /** Entries a client may have unread before it is cut off (it reconnects and resumes). */
-  maxQueued?: number;
+  /** Bytes a client may have unread before it is cut off (it reconnects and resumes). */
+  maxQueuedBytes?: number;
 }
 
 const encoder = new TextEncoder();
@@ -54,12 +58,14 @@ export class SseFanout {
   private heartbeat: ReturnType<typeof setInterval> | null = null;
   private readonly ringSize: number;
   private readonly heartbeatMs: number;
-  private readonly maxQueued: number;
+  private readonly maxQueuedBytes: number;
+  private readonly dirty = new Set<Client>();
+  private flushScheduled = false;
 
   constructor(opts: FanoutOptions = {}) {
     this.ringSize = opts.ringSize ?? 10_000;
     this.heartbeatMs = opts.heartbeatMs ?? 15_000;
-    this.maxQueued = opts.maxQueued ?? 5_000;
+    this.maxQueuedBytes = opts.maxQueuedBytes ?? 8 * 1024 * 1024;
   }
 
   get clientCount(): number {
@@ -100,6 +106,8 @@ export class SseFanout {
       lastSent: { seq: -1, sub: 0 },
       held: null,
       closed: false,
+      pending: [],
+      queuedBytes: 0,
     };
     this.write(client, 'retry: 2000\n: connected\n\n');
     for (const e of opts.first) this.writeEntry(client, e, false);
@@ -130,18 +138,24 @@ export class SseFanout {
     backfill: Backfill,
     resync: () => LiveEntry[],
   ): Promise<void> {
+    // The gap cannot be filled (too long, expired from the stream, an id from elsewhere): the client gets a
+    // fresh snapshot and continues from the newest entry.
+    const restart = () => {
+      client.lastSent = this.ring.at(-1)?.key ?? { seq: -1, sub: 0 };
+      for (const r of resync()) this.writeEntry(client, r, false);
+    };
     try {
       for await (const e of backfill(lastId.seq)) {
         if (client.closed) return;
         if (e === 'overflow') {
-          for (const r of resync()) this.writeEntry(client, r, false);
+          restart();
           break;
         }
         this.send(client, e);
       }
     } catch (err) {
       console.error(JSON.stringify({ level: 'error', msg: 'sse backfill failed', error: String(err) }));
-      for (const r of resync()) this.writeEntry(client, r, false);
+      restart();
     }
     // Then what the ring holds and what arrived meanwhile, each once, in order.
     for (const e of this.ring) this.send(client, e);
@@ -164,11 +178,40 @@ export class SseFanout {
 
   private write(c: Client, text: string): void {
     if (c.closed) return;
-    if ((c.writer.desiredSize ?? 0) < -this.maxQueued) {
-      this.drop(c);
-      return;
+    c.pending.push(text);
+    this.dirty.add(c);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
     }
-    c.writer.write(encoder.encode(text)).catch(() => this.drop(c));
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    // Clients of the same topics get the same text: encode it once.
+    const encoded = new Map<string, Uint8Array>();
+    for (const c of this.dirty) {
+      if (c.closed || c.pending.length === 0) continue;
+      const text = c.pending.join('');
+      let chunk = encoded.get(text);
+      if (!chunk) {
+        chunk = encoder.encode(text);
+        encoded.set(text, chunk);
+      }
+      c.pending = [];
+      if (c.queuedBytes + chunk.byteLength > this.maxQueuedBytes) {
+        this.drop(c);
+        continue;
+      }
+      c.queuedBytes += chunk.byteLength;
+      c.writer.write(chunk).then(
+        () => {
+          c.queuedBytes -= chunk.byteLength;
+        },
+        () => this.drop(c),
+      );
+    }
+    this.dirty.clear();
   }
 
   private drop(c: Client): void {

@@ -73,6 +73,8 @@ export class TenantHub extends DurableObject<Bindings> {
   private nc: NatsConnection | null = null;
   private connected = false;
   private db: DbHandle | null = null;
+  /** Maintenance (rollups, partitions) on its own connection, so it never holds up a batch. */
+  private maintenanceDb: DbHandle | null = null;
   private readonly directory = new DeviceDirectory();
   private fanout: SseFanout | null = null;
   private readonly latest = new Map<string, DeviceLive>();
@@ -244,23 +246,30 @@ export class TenantHub extends DurableObject<Bindings> {
       const messages = await consumer.consume({ max_messages: BATCH_MAX * 2 });
       this.connected = true;
       this.lastError = null;
-      let buf: JsMsg[] = [];
+      // One batch at a time: what arrives while a batch is being stored becomes the next batch (so a backlog
+      // is taken in large batches), and an idle hub waits BATCH_LINGER_MS for company before writing.
+      const buf: JsMsg[] = [];
       let timer: ReturnType<typeof setTimeout> | null = null;
-      let chain: Promise<void> = Promise.resolve();
-      const flush = (): Promise<void> => {
+      let pumping: Promise<void> | null = null;
+      const pump = (): Promise<void> => {
         if (timer) clearTimeout(timer);
         timer = null;
-        const batch = buf;
-        buf = [];
-        if (batch.length > 0) chain = chain.then(() => this.processBatch(batch));
-        return chain;
+        pumping ??= (async () => {
+          while (buf.length > 0) await this.processBatch(buf.splice(0, BATCH_MAX));
+        })().finally(() => {
+          pumping = null;
+          if (buf.length > 0) timer ??= setTimeout(pump, 0);
+        });
+        return pumping;
       };
       for await (const m of messages) {
         buf.push(m);
-        if (buf.length >= BATCH_MAX) await flush();
-        else if (!timer) timer = setTimeout(flush, BATCH_LINGER_MS);
+        if (pumping) {
+          if (buf.length >= BATCH_MAX) await pumping;
+        } else if (buf.length >= BATCH_MAX) void pump();
+        else timer ??= setTimeout(pump, BATCH_LINGER_MS);
       }
-      await flush();
+      await pump();
     } finally {
       this.connected = false;
       this.nc = null;
@@ -372,8 +381,9 @@ export class TenantHub extends DurableObject<Bindings> {
     let partitionsCreated = 0;
     let dropped = 0;
     let rolledUp = 0;
+    this.maintenanceDb ??= openDb(cfg.DATABASE_URL);
+    const db = this.maintenanceDb.db;
     if (force || now - this.lastPartitions > PARTITIONS_EVERY_MS) {
-      const db = this.database().db;
       partitionsCreated = await ensurePartitions(
         db,
         utcDay(now - 86_400_000),
@@ -388,7 +398,7 @@ export class TenantHub extends DurableObject<Bindings> {
       this.lastPartitions = now;
     }
     if (force || now - this.lastRollup > ROLLUP_EVERY_MS) {
-      rolledUp = await this.inTenant((tx) => rollupMetrics(tx));
+      rolledUp = await withTenant(db, this.tenantId!, (tx) => rollupMetrics(tx));
       this.lastRollup = now;
     }
     return { rolledUp, partitionsCreated, dropped };
@@ -454,8 +464,12 @@ export class TenantHub extends DurableObject<Bindings> {
     const nc = this.nc;
     if (!nc) throw new Error('not connected to NATS');
     const jsm = await jetstreamManager(nc);
-    const head = (await jsm.streams.info(EVENT_STREAM.name)).state.last_seq;
-    if (afterSeq >= head) return;
+    const { first_seq: first, last_seq: head } = (await jsm.streams.info(EVENT_STREAM.name)).state;
+    if (afterSeq > head || afterSeq + 1 < first) {
+      yield 'overflow';
+      return;
+    }
+    if (afterSeq === head) return;
     const ci = await jsm.consumers.add(EVENT_STREAM.name, {
       filter_subject: this.subject(),
       deliver_policy: DeliverPolicy.StartSequence,

@@ -1,0 +1,332 @@
+// Live pipeline benchmark against the real parts (nats-server, the edge Worker's TenantHub in workerd, an
+// embedded Postgres): metric rows stored per second while the hub drains a backlog of interface samples,
+// event-to-SSE latency at a steady 1,000 events/s, and fan-out from one publish to many SSE clients of one
+// tenant. Writes bench/results/pipeline.json. Run with `npm run bench pipeline`.
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Agent, get, type IncomingMessage } from 'node:http';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { type DeviceEvent, EVENT_STREAM, eventSubject } from '@tod/contracts';
+import postgres from 'postgres';
+import { unstable_startWorker } from 'wrangler';
+import {
+  APP_ROLE,
+  bootstrapDatabase,
+  migrate,
+  OWNER_ROLE,
+  withCredentials,
+  withDatabase,
+} from '../drizzle/src/migrate';
+import { startNats } from '../scripts/services/nats';
+import { startEmbeddedPostgres } from '../scripts/services/postgres';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const DB = 'tod_bench';
+const DEVICES = 200;
+const INTERFACES_PER_EVENT = 10;
+const BACKLOG_EVENTS = 6_000; // 60,000 interface rows
+const LATENCY_RATE = 1_000; // events/s
+const LATENCY_SECONDS = 10;
+const FANOUT_CLIENTS = 1_000;
+const FANOUT_EVENTS = 20;
+
+function percentile(sorted: number[], p: number): number {
+  const i = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return Math.round(sorted[Math.max(0, i)]! * 100) / 100;
+}
+function summary(samples: number[]) {
+  const s = [...samples].sort((a, b) => a - b);
+  return { samples: s.length, p50Ms: percentile(s, 50), p99Ms: percentile(s, 99), maxMs: percentile(s, 100) };
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A minimal SSE reader: calls onEvent(event, data) per frame. */
+async function readSse(
+  res: IncomingMessage,
+  onEvent: (event: string, data: string) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  const decoder = new TextDecoder();
+  let buf = '';
+  try {
+    for await (const chunk of res as AsyncIterable<Uint8Array>) {
+      if (signal.aborted) return;
+      buf += decoder.decode(chunk, { stream: true });
+      let end = buf.indexOf('\n\n');
+      while (end >= 0) {
+        const frame = buf.slice(0, end);
+        buf = buf.slice(end + 2);
+        let event = '';
+        let data = '';
+        for (const line of frame.split('\n')) {
+          if (line.startsWith('event: ')) event = line.slice(7);
+          else if (line.startsWith('data: ')) data = line.slice(6);
+        }
+        if (event) onEvent(event, data);
+        end = buf.indexOf('\n\n');
+      }
+    }
+  } catch {
+    // aborted
+  }
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'tod-bench-'));
+  await chmod(dir, 0o755);
+  const pg = await startEmbeddedPostgres({ dataDir: join(dir, 'pg'), ephemeral: true });
+  const nats = await startNats({ dir: join(dir, 'nats') });
+  const disposers: (() => Promise<void>)[] = [];
+  try {
+    await bootstrapDatabase({
+      superUrl: pg.superUrl,
+      database: DB,
+      ownerPassword: 'bench-owner',
+      appPassword: 'bench-app',
+    });
+    const dbUrl = withDatabase(pg.superUrl, DB);
+    await migrate(withCredentials(dbUrl, OWNER_ROLE, 'bench-owner'));
+    const sql = postgres(dbUrl, { max: 2, onnotice: () => {} });
+    disposers.push(() => sql.end());
+
+    const [tenant] = await sql<{ id: string }[]>`
+      INSERT INTO tenants (name, slug) VALUES ('Bench', 'bench') RETURNING id`;
+    const tenantId = tenant!.id;
+    const [col] = await sql<{ id: string }[]>`
+      INSERT INTO collectors (tenant_id, name) VALUES (${tenantId}, 'site') RETURNING id`;
+    const collectorId = col!.id;
+    const deviceIds: string[] = [];
+    for (let i = 0; i < DEVICES; i++) {
+      const [d] = await sql<{ id: string }[]>`
+        INSERT INTO devices (tenant_id, name, host, collector_id)
+        VALUES (${tenantId}, ${`r${i}`}, ${`10.0.${i >> 8}.${i & 255}`}, ${collectorId}) RETURNING id`;
+      deviceIds.push(d!.id);
+    }
+    const apiKey = `mktp_${randomBytes(24).toString('base64url')}`;
+    await sql`INSERT INTO api_keys (tenant_id, name, prefix, key_hash, role)
+      VALUES (${tenantId}, 'bench', 'mktp_x', ${createHash('sha256').update(apiKey).digest()}, 'viewer')`;
+
+    const nc = await connect({ servers: nats.url });
+    disposers.push(() => nc.close());
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({
+      name: EVENT_STREAM.name,
+      subjects: [...EVENT_STREAM.subjects],
+      duplicate_window: EVENT_STREAM.duplicateWindowMs * 1_000_000,
+    });
+    const js = jetstream(nc);
+    let n = 0;
+    const interfacesEvent = (at = new Date()): DeviceEvent => {
+      const deviceId = deviceIds[n++ % DEVICES]!;
+      return {
+        v: 1,
+        id: randomUUID(),
+        tenantId,
+        deviceId,
+        collectorId,
+        at: at.toISOString(),
+        kind: 'interfaces',
+        data: {
+          interfaces: Array.from({ length: INTERFACES_PER_EVENT }, (_, i) => ({
+            name: `ether${i + 1}`,
+            type: 'ether',
+            running: true,
+            disabled: false,
+            rxBytes: n * 1000,
+            txBytes: n * 500,
+            rxPackets: n,
+            txPackets: n,
+            rxBps: 1_000_000 + i,
+            txBps: 500_000 + i,
+          })),
+        },
+      };
+    };
+    const publish = (e: DeviceEvent) =>
+      js.publish(eventSubject(e.tenantId, e.deviceId, e.kind), JSON.stringify(e), { msgID: e.id });
+
+    // 1. A backlog on the stream before the hub starts: how fast it is stored.
+    for (let i = 0; i < BACKLOG_EVENTS; i += 500) {
+      await Promise.all(
+        Array.from({ length: Math.min(500, BACKLOG_EVENTS - i) }, () => publish(interfacesEvent())),
+      );
+    }
+
+    const w = await unstable_startWorker({
+      config: `${ROOT}wrangler.toml`,
+      bindings: Object.fromEntries(
+        Object.entries({
+          ENVIRONMENT: 'test',
+          DATABASE_URL: withCredentials(dbUrl, APP_ROLE, 'bench-app'),
+          NATS_WS_URL: nats.wsUrl,
+          JWT_SECRET_KEY: 'bench-jwt-secret-Zq8Lr2Xw5Kc7Hn1Bp4Yd6Fs0Gj3Ue9A',
+          CREDENTIAL_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+        }).map(([k, v]) => [k, { type: 'plain_text' as const, value: v }]),
+      ),
+      dev: {
+        server: { hostname: '127.0.0.1', port: 0 },
+        inspector: false,
+        persist: false,
+        watch: false,
+        logLevel: 'error',
+      },
+    });
+    disposers.push(() => w.dispose());
+    await w.ready;
+    const base = (await w.url).toString().replace(/\/$/, '');
+    // Node's http client: one socket per stream, no pool limit.
+    const agent = new Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INFINITY });
+    const abort = new AbortController();
+    // SSE clients connect with a short-lived SSE token (a JWT: no database round trip per connection, like a
+    // browser's session cookie), fetched once with the API key.
+    const sseToken = async () => {
+      const res = await fetch(`${base}/api/sse/token`, { method: 'POST', headers: { 'x-api-key': apiKey } });
+      if (res.status !== 200) throw new Error(`SSE token: HTTP ${res.status} ${await res.text()}`);
+      return ((await res.json()) as { token: string }).token;
+    };
+    let token = await sseToken();
+    const openSse = (topics = 'status,metrics') =>
+      new Promise<IncomingMessage>((resolve, reject) => {
+        get(
+          `${base}/api/sse?topics=${topics}&token=${encodeURIComponent(token)}`,
+          { agent, signal: abort.signal, headers: { accept: 'text/event-stream' } },
+          resolve,
+        ).on('error', reject);
+      });
+
+    // Connecting the first SSE client wakes the hub.
+    const t0 = performance.now();
+    const first = await openSse();
+    if (first.statusCode !== 200) throw new Error(`SSE: HTTP ${first.statusCode}`);
+    const received = new Map<string, number>();
+    void readSse(
+      first,
+      (event, data) => {
+        if (event === 'snapshot') return;
+        received.set((JSON.parse(data) as { id: string }).id, performance.now());
+      },
+      abort.signal,
+    );
+    const stored = async () =>
+      Number((await sql<{ n: string }[]>`SELECT count(*) AS n FROM ingested_events`)[0]!.n);
+    while ((await stored()) < BACKLOG_EVENTS) await sleep(50);
+    const drainMs = performance.now() - t0;
+    const rows = BACKLOG_EVENTS * INTERFACES_PER_EVENT;
+
+    // 2. Steady 1,000 events/s: publish time to SSE receipt.
+    const sent = new Map<string, number>();
+    const tick = 10;
+    const perTick = (LATENCY_RATE * tick) / 1000;
+    const startSteady = performance.now();
+    for (let k = 0; k < (LATENCY_SECONDS * 1000) / tick; k++) {
+      const due = startSteady + k * tick;
+      const wait = due - performance.now();
+      if (wait > 0) await sleep(wait);
+      const batch = Array.from({ length: perTick }, () => interfacesEvent());
+      for (const e of batch) sent.set(e.id, performance.now());
+      await Promise.all(batch.map(publish));
+    }
+    const steadyDeadline = performance.now() + 30_000;
+    while ([...sent.keys()].some((id) => !received.has(id)) && performance.now() < steadyDeadline)
+      await sleep(50);
+    const latencies = [...sent].filter(([id]) => received.has(id)).map(([id, t]) => received.get(id)! - t);
+    const lost = sent.size - latencies.length;
+    // Where the time goes: observation (publish) to the start of the storing transaction.
+    const [storeLag] = await sql<{ p50: number; p99: number }[]>`
+      SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99
+      FROM (SELECT extract(epoch FROM received_at - at) * 1000 AS ms FROM ingested_events
+            WHERE id = ANY(${[...sent.keys()]})) x`;
+
+    // 3. Fan-out: one tenant, many SSE clients; publish to the last client's receipt.
+    console.log(JSON.stringify({ drainMs, rows, latency: summary(latencies), lost, storeLag }));
+    token = await sseToken();
+    const clients: Map<string, number>[] = [];
+    const opened = await Promise.all(Array.from({ length: FANOUT_CLIENTS }, () => openSse('status')));
+    for (const res of opened) {
+      if (res.statusCode !== 200) throw new Error(`fan-out SSE: HTTP ${res.statusCode}`);
+      const got = new Map<string, number>();
+      clients.push(got);
+      void readSse(
+        res,
+        (event, data) => {
+          if (event === 'status') got.set((JSON.parse(data) as { id: string }).id, performance.now());
+        },
+        abort.signal,
+      );
+    }
+    const fanout: number[] = [];
+    for (let i = 0; i < FANOUT_EVENTS; i++) {
+      const e: DeviceEvent = {
+        v: 1,
+        id: randomUUID(),
+        tenantId,
+        deviceId: deviceIds[i % DEVICES]!,
+        collectorId,
+        at: new Date().toISOString(),
+        kind: 'status',
+        data: { status: 'online', consecutiveFailures: 0 },
+      };
+      const t = performance.now();
+      await publish(e);
+      const deadline = t + 30_000;
+      while (clients.some((c) => !c.has(e.id)) && performance.now() < deadline) await sleep(5);
+      const last = Math.max(...clients.map((c) => c.get(e.id) ?? Number.POSITIVE_INFINITY));
+      fanout.push(last - t);
+      await sleep(200);
+    }
+    abort.abort();
+
+    const results = {
+      benchmark: 'pipeline',
+      date: new Date().toISOString(),
+      machine: {
+        cpu: cpus()[0]?.model ?? 'unknown',
+        cores: cpus().length,
+        memoryGb: Math.round(totalmem() / 2 ** 30),
+        node: process.version,
+      },
+      command: 'npm run bench pipeline',
+      storeThroughput: {
+        note: 'backlog of interface events (10 interfaces each) drained by one TenantHub into Postgres',
+        events: BACKLOG_EVENTS,
+        metricRows: rows,
+        seconds: Math.round(drainMs) / 1000,
+        eventsPerSecond: Math.round(BACKLOG_EVENTS / (drainMs / 1000)),
+        metricRowsPerSecond: Math.round(rows / (drainMs / 1000)),
+        targetMetricRowsPerSecond: 5000,
+      },
+      eventToSseLatency: {
+        note: `${LATENCY_RATE} events/s for ${LATENCY_SECONDS} s, publish to receipt by an SSE client`,
+        ...summary(latencies),
+        lost,
+        publishToStoreMs: { p50: Math.round(storeLag!.p50), p99: Math.round(storeLag!.p99) },
+        targetP99Ms: 500,
+      },
+      fanOut: {
+        note: `${FANOUT_CLIENTS} SSE clients of one tenant; publish to receipt by the last client`,
+        clients: FANOUT_CLIENTS,
+        ...summary(fanout),
+        targetP99Ms: 250,
+      },
+    };
+    await writeFile(join(ROOT, 'bench/results/pipeline.json'), `${JSON.stringify(results, null, 2)}\n`);
+    console.log(JSON.stringify(results, null, 2));
+  } finally {
+    for (const d of disposers.reverse()) await d().catch(() => {});
+    await nats.stop();
+    await pg.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
