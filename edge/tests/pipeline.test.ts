@@ -232,6 +232,28 @@ describe('SSE', () => {
     again.close();
   });
 
+  it('gives viewers, operators and admins of the tenant the same stream', async () => {
+    const clients = await Promise.all([w.a.viewer, w.a.operator, w.a.admin].map((s) => openSse(s)));
+    const e = statusEvent(w.tenantA, deviceA2, collectorA);
+    await publish(e);
+    const got = await Promise.all(
+      clients.map((c) =>
+        c.until(() => c.deviceEvents().find((x) => x.body.id === e.id), 20_000, 'the event'),
+      ),
+    );
+    expect(new Set(got.map((g) => g.id)).size).toBe(1);
+    for (const c of clients) c.close();
+  });
+
+  it('sends a fresh snapshot when Last-Event-ID cannot be resumed', async () => {
+    const sse = await openSse(w.a.viewer, '', { 'last-event-id': '999999999' });
+    await sse.until(() => sse.events.find((e) => e.event === 'snapshot'), 20_000, 'the snapshot');
+    const e = statusEvent(w.tenantA, deviceA1, collectorA);
+    await publish(e);
+    await sse.until(() => sse.deviceEvents().find((x) => x.body.id === e.id), 20_000, 'the next event');
+    sse.close();
+  });
+
   it('filters by topic', async () => {
     const sse = await openSse(w.a.viewer, '?topics=metrics');
     const s = statusEvent(w.tenantA, deviceA1, collectorA);

@@ -114,7 +114,13 @@ export class SseFanout {
     const lastId = opts.lastId;
     if (lastId) {
       client.lastSent = lastId;
-      if (this.floor !== null && compareKeys(lastId, this.floor) >= 0) {
+      const newest = this.ring.at(-1)?.key ?? this.floor;
+      const inRing =
+        this.floor !== null &&
+        newest !== null &&
+        compareKeys(lastId, this.floor) >= 0 &&
+        compareKeys(lastId, newest) <= 0;
+      if (inRing) {
         for (const e of this.ring) this.send(client, e);
       } else {
         client.held = [];
