@@ -124,7 +124,8 @@ export class SseFanout {
         for (const e of this.ring) this.send(client, e);
       } else {
         client.held = [];
-        void this.catchUp(client, lastId, opts.backfill, opts.resync);
+        const connectedAt = this.ring.at(-1)?.key ?? { seq: -1, sub: 0 };
+        void this.catchUp(client, lastId, connectedAt, opts.backfill, opts.resync);
       }
     }
     this.clients.add(client);
@@ -141,13 +142,14 @@ export class SseFanout {
   private async catchUp(
     client: Client,
     lastId: EntryKey,
+    connectedAt: EntryKey,
     backfill: Backfill,
     resync: () => LiveEntry[],
   ): Promise<void> {
     // The gap cannot be filled (too long, expired from the stream, an id from elsewhere): the client gets a
-    // fresh snapshot and continues from the newest entry.
+    // fresh snapshot and continues with what arrived since it connected.
     const restart = () => {
-      client.lastSent = this.ring.at(-1)?.key ?? { seq: -1, sub: 0 };
+      client.lastSent = connectedAt;
       for (const r of resync()) this.writeEntry(client, r, false);
     };
     try {
