@@ -5,7 +5,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent, get, type IncomingMessage } from 'node:http';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -288,6 +288,8 @@ async function main(): Promise<void> {
         cores: cpus().length,
         memoryGb: Math.round(totalmem() / 2 ** 30),
         node: process.version,
+        // The machine is shared: the 1-minute load average when the run ended.
+        loadAverage1m: Math.round(loadavg()[0]! * 10) / 10,
       },
       command: 'npm run bench pipeline',
       storeThroughput: {

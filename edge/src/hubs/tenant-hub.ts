@@ -154,6 +154,8 @@ export class TenantHub extends DurableObject<Bindings> {
     if (!this.tenantId) return;
     try {
       this.ensureRunning();
+      // Saved here rather than per batch: a storage write holds back the batch's acks and SSE writes.
+      await this.ctx.storage.put('counters', this.counters);
       await this.runMaintenance(false);
       const hub = this.hubContext();
       for (const sink of this.sinks) {
@@ -336,7 +338,6 @@ export class TenantHub extends DurableObject<Bindings> {
     for (const d of drops) c.dropped[d]++;
     c.batches++;
     c.lastSeq = Math.max(c.lastSeq, msgs[msgs.length - 1]!.seq);
-    this.ctx.storage.put('counters', c).catch(() => {});
 
     // Redelivered events go to SSE too (a client that missed them resumes by id); sinks see each event once.
     for (const s of accepted) {
