@@ -146,6 +146,27 @@ async function main(): Promise<void> {
         },
       };
     };
+    const resourceEvent = (at = new Date()): DeviceEvent => ({
+      v: 1,
+      id: randomUUID(),
+      tenantId,
+      deviceId: deviceIds[n++ % DEVICES]!,
+      collectorId,
+      at: at.toISOString(),
+      kind: 'resource',
+      data: {
+        identity: 'r',
+        cpuLoad: n % 100,
+        freeMemory: 1000,
+        totalMemory: 2000,
+        freeHdd: 10,
+        totalHdd: 20,
+        uptimeSeconds: n,
+        version: '7.16',
+        boardName: 'RB5009',
+        architecture: 'arm64',
+      },
+    });
     const publish = (e: DeviceEvent) =>
       js.publish(eventSubject(e.tenantId, e.deviceId, e.kind), JSON.stringify(e), { msgID: e.id });
 
@@ -226,7 +247,7 @@ async function main(): Promise<void> {
       const due = startSteady + k * tick;
       const wait = due - performance.now();
       if (wait > 0) await sleep(wait);
-      const batch = Array.from({ length: perTick }, () => interfacesEvent());
+      const batch = Array.from({ length: perTick }, () => resourceEvent());
       for (const e of batch) sent.set(e.id, performance.now());
       await Promise.all(batch.map(publish));
     }
@@ -302,7 +323,7 @@ async function main(): Promise<void> {
         targetMetricRowsPerSecond: 5000,
       },
       eventToSseLatency: {
-        note: `${LATENCY_RATE} events/s for ${LATENCY_SECONDS} s, publish to receipt by an SSE client`,
+        note: `${LATENCY_RATE} resource events/s for ${LATENCY_SECONDS} s, publish to receipt by an SSE client`,
         ...summary(latencies),
         lost,
         publishToStoreMs: { p50: Math.round(storeLag!.p50), p99: Math.round(storeLag!.p99) },
