@@ -1,6 +1,7 @@
 // The edge and the collector together: the collector enrols through the real edge endpoint with its own
 // enrol code, a device added in the portal API reaches the collector's registry over NATS KV with credentials
-// only its private key opens, and a deleted device leaves it.
+// only its private key opens, and a deleted device leaves it. NATS runs with JWT auth: the collector connects
+// with the credentials the edge issued it at enrolment.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,13 +12,14 @@ import { type CryptoKey, importJWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enroll } from '../collector/src/enroll';
 import { DeviceRegistry, type RegisteredDevice } from '../collector/src/registry/registry';
+import { collectorNatsOptions } from '../collector/src/state';
 import { createWorld, type World } from '../edge/tests/fixtures';
 
 let w: World;
 let stateDir = '';
 
 beforeAll(async () => {
-  w = await createWorld({ nats: true });
+  w = await createWorld({ nats: 'auth' });
   stateDir = await mkdtemp(join(tmpdir(), 'tod-collector-state-'));
 });
 afterAll(async () => {
@@ -31,8 +33,10 @@ describe('edge → collector device registry', () => {
     const { id: collectorId, enrollToken } = (await created.json()) as { id: string; enrollToken: string };
     const state = await enroll({ edgeUrl: w.edge.url, token: enrollToken, stateDir, version: 'test' });
     expect(state).toMatchObject({ tenantId: w.tenantA, collectorId, natsUrl: w.natsUrl });
+    expect(state.nats?.jwt).toBeTruthy();
+    await expect(connect({ servers: state.natsUrl, reconnect: false })).rejects.toThrow(/authorization/i);
 
-    const nc = await connect({ servers: state.natsUrl });
+    const nc = await connect({ servers: state.natsUrl, ...collectorNatsOptions(state) });
     try {
       const kv = await new Kvm(nc).create(DEVICES_BUCKET, { history: 1 });
       const privateKey = await importJWK(state.privateKeyJwk, CREDENTIALS_JWE.alg);

@@ -9,7 +9,7 @@ import { Collector } from './collector';
 import { CollectorConfigError, loadCollectorConfig } from './config';
 import { EnrollError, enroll } from './enroll';
 import { ensureEventStream } from './relay/relay';
-import { loadState, NotEnrolledError } from './state';
+import { collectorNatsOptions, loadState, NotEnrolledError } from './state';
 
 const VERSION = '0.1.0';
 
@@ -30,6 +30,7 @@ async function run(): Promise<void> {
   const servers = config.NATS_URL ?? state.natsUrl;
   const nc = await connect({
     servers,
+    ...collectorNatsOptions(state),
     name: `tod-collector-${state.collectorId}`,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 1000,

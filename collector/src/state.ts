@@ -2,6 +2,8 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type Authenticator, jwtAuthenticator } from '@nats-io/transport-node';
+import { collectorInboxPrefix } from '@tod/contracts';
 import { z } from 'zod';
 
 export const CollectorState = z.object({
@@ -13,6 +15,8 @@ export const CollectorState = z.object({
   privateKeyJwk: z.record(z.string(), z.unknown()),
   publicKeyJwk: z.record(z.string(), z.unknown()),
   enrolledAt: z.iso.datetime({ offset: true }),
+  /** NATS credentials when the edge's NATS runs with JWT auth: the user JWT it issued and our nkey seed. */
+  nats: z.object({ jwt: z.string().min(1), seed: z.string().regex(/^SU[A-Z2-7]{56}$/) }).optional(),
 });
 export type CollectorState = z.infer<typeof CollectorState>;
 
@@ -43,4 +47,17 @@ export async function saveState(dir: string, state: CollectorState): Promise<voi
   await writeFile(tmp, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
   await chmod(tmp, 0o600);
   await rename(tmp, path);
+}
+
+/** How this collector authenticates to NATS: its issued JWT signed with its nkey, and the inbox prefix its
+ * permissions allow. Nothing when it was enrolled against a NATS without auth. */
+export function collectorNatsOptions(state: CollectorState): {
+  authenticator?: Authenticator;
+  inboxPrefix?: string;
+} {
+  if (!state.nats) return {};
+  return {
+    authenticator: jwtAuthenticator(state.nats.jwt, new TextEncoder().encode(state.nats.seed)),
+    inboxPrefix: collectorInboxPrefix(state.collectorId),
+  };
 }

@@ -7,7 +7,13 @@ import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { inTenant, requireRole, sha256 } from '../middleware/auth';
 import { authRateLimit } from '../middleware/rate-limit';
-import { mirrorAfterResponse, planCollectorDevices } from '../services/device-mirror';
+import {
+  edgeNatsFrom,
+  ensureCollectorResources,
+  mirrorAfterResponse,
+  planCollectorDevices,
+} from '../services/device-mirror';
+import { mintCollectorJwt, natsSignerFrom } from '../services/nats-auth';
 import { randomToken } from '../services/tokens-random';
 import { pathId, readBody, readQuery } from '../validate';
 import { iso } from './dto';
@@ -51,6 +57,9 @@ collectorsRoute.get('/', requireRole('viewer'), async (c) => {
 // The collector's side: one-time token in, public key registered, its devices mirrored (sealed to that key).
 collectorsRoute.post('/enroll', authRateLimit, async (c) => {
   const body = await readBody(c, EnrollRequest);
+  // Checked before the one-time token is spent.
+  if (natsSignerFrom(c.var.config) && !body.natsPublicKey)
+    throw new ApiError(400, 'invalid_request', 'natsPublicKey is required: this NATS requires credentials');
   const rows = await c.var
     .openDb()
     .execute<{ id: string; tenant_id: string }>(
@@ -76,13 +85,24 @@ collectorsRoute.post('/enroll', authRateLimit, async (c) => {
     });
     return planCollectorDevices(s, row.id, false);
   });
-  mirrorAfterResponse(c, ops);
   const cfg = c.var.config;
+  const nats = edgeNatsFrom(cfg);
+  // The collector opens the registry and publishes right after this answer; with NATS auth it may not create
+  // the bucket or the stream itself.
+  await ensureCollectorResources(nats);
+  mirrorAfterResponse(c, ops);
   const answer: EnrollResponse = {
     tenantId: row.tenant_id,
     collectorId: row.id,
     natsUrl: cfg.NATS_URL ?? cfg.NATS_WS_URL,
   };
+  if (nats.signer && body.natsPublicKey) {
+    answer.natsJwt = await mintCollectorJwt(nats.signer, {
+      tenantId: row.tenant_id,
+      collectorId: row.id,
+      userPublicKey: body.natsPublicKey,
+    });
+  }
   return c.json(answer);
 });
 

@@ -4,6 +4,7 @@
 // after the response (waitUntil), so a NATS outage never fails a write; the next write of the device, or a
 // collector's (re)enrolment, brings the mirror back in line.
 
+import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { wsconnect } from '@nats-io/nats-core';
 import {
@@ -12,15 +13,19 @@ import {
   DEVICES_BUCKET,
   type DeviceRegistration,
   deviceKey,
+  EVENT_STREAM,
+  eventStreamConfig,
 } from '@tod/contracts';
 import { collectors, devices } from '@tod/drizzle/schema';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { CompactEncrypt, importJWK } from 'jose';
+import type { EdgeConfig } from '../config';
 import type { AppEnv } from '../env';
 import type { TenantScope } from '../middleware/auth';
 import { configFor } from '../middleware/config';
 import { openJson } from './envelope';
+import { edgeNatsOptions, type NatsAccountSigner, natsSignerFrom } from './nats-auth';
 
 export interface MirrorOp {
   key: string;
@@ -113,26 +118,69 @@ export async function planCollectorDevices(
   return planDevicePuts(s, rows);
 }
 
+/** Where and how the edge reaches NATS. */
+export interface EdgeNats {
+  wsUrl: string;
+  signer: NatsAccountSigner | null;
+}
+
+export function edgeNatsFrom(cfg: EdgeConfig): EdgeNats {
+  return { wsUrl: cfg.NATS_WS_URL, signer: natsSignerFrom(cfg) };
+}
+
+async function connectEdge(nats: EdgeNats, name: string) {
+  return wsconnect({
+    servers: nats.wsUrl,
+    timeout: 5000,
+    name,
+    ...(await edgeNatsOptions(nats.signer, name)),
+  });
+}
+
+function logNatsFailure(msg: string, err: unknown, extra: Record<string, unknown> = {}): void {
+  console.error(
+    JSON.stringify({
+      level: 'error',
+      msg,
+      ...extra,
+      error: (err as Error).message.replace(/[a-z]+:\/\/\S+/gi, '<url>').slice(0, 200),
+    }),
+  );
+}
+
 /** Applies the ops to the KV bucket (created on first use). Logs failures without values. */
-export async function publishMirror(natsWsUrl: string, ops: MirrorOp[]): Promise<void> {
+export async function publishMirror(nats: EdgeNats, ops: MirrorOp[]): Promise<void> {
   if (ops.length === 0) return;
   let nc: Awaited<ReturnType<typeof wsconnect>> | null = null;
   try {
-    nc = await wsconnect({ servers: natsWsUrl, timeout: 5000 });
+    nc = await connectEdge(nats, 'tod-edge-mirror');
     const kv = await new Kvm(nc).create(DEVICES_BUCKET, { history: 1 });
     for (const op of ops) {
       if (op.value) await kv.put(op.key, JSON.stringify(op.value));
       else await kv.delete(op.key);
     }
   } catch (err) {
-    console.error(
-      JSON.stringify({
-        level: 'error',
-        msg: 'device mirror failed',
-        ops: ops.length,
-        error: (err as Error).message.replace(/[a-z]+:\/\/\S+/gi, '<url>').slice(0, 200),
-      }),
-    );
+    logNatsFailure('device mirror failed', err, { ops: ops.length });
+  } finally {
+    await nc?.close().catch(() => undefined);
+  }
+}
+
+/** Creates what collectors use but may not create themselves (with NATS auth they lack the rights): the
+ * registry bucket and the event stream. Idempotent; a failure is logged, never thrown (the collector retries). */
+export async function ensureCollectorResources(nats: EdgeNats): Promise<void> {
+  let nc: Awaited<ReturnType<typeof wsconnect>> | null = null;
+  try {
+    nc = await connectEdge(nats, 'tod-edge-setup');
+    await new Kvm(nc).create(DEVICES_BUCKET, { history: 1 });
+    const jsm = await jetstreamManager(nc);
+    try {
+      await jsm.streams.info(EVENT_STREAM.name);
+    } catch {
+      await jsm.streams.add(eventStreamConfig());
+    }
+  } catch (err) {
+    logNatsFailure('could not create the NATS registry bucket or event stream', err);
   } finally {
     await nc?.close().catch(() => undefined);
   }
@@ -141,5 +189,5 @@ export async function publishMirror(natsWsUrl: string, ops: MirrorOp[]): Promise
 /** Publishes after the response; the write has committed by then. */
 export function mirrorAfterResponse(c: Context<AppEnv>, ops: MirrorOp[]): void {
   if (ops.length === 0) return;
-  c.executionCtx.waitUntil(publishMirror(configFor(c.env).NATS_WS_URL, ops));
+  c.executionCtx.waitUntil(publishMirror(edgeNatsFrom(configFor(c.env)), ops));
 }

@@ -1,0 +1,96 @@
+// NATS credentials issued by the edge (decentralized JWT auth, operator mode). The edge holds the seed of a
+// signing key of the TOD account (NATS_ACCOUNT_SIGNING_SEED) and signs user JWTs with it: one for each
+// collector at enrolment (for the nkey the collector made; its seed never leaves the collector), and short-lived
+// ones for its own connections (device mirror, hubs), each with a fresh nkey kept only in memory. Runs in
+// workerd and in Node (scripts, tests).
+import { encodeUser } from '@nats-io/jwt';
+import { jwtAuthenticator } from '@nats-io/nats-core';
+import { createUser, fromSeed } from '@nats-io/nkeys';
+import { collectorNatsPermissions, type NatsPermissions } from '@tod/contracts';
+
+export interface NatsAccountSigner {
+  /** The account's identity (public key, A…): what user JWTs name as `issuer_account`. */
+  accountPublicKey: string;
+  /** Seed (SA…) of one of the account's signing keys. */
+  signingSeed: string;
+}
+
+export interface NatsUserCreds {
+  jwt: string;
+  /** The user nkey seed (SU…). */
+  seed: string;
+}
+
+/** The edge's signer from its config, or null when NATS runs without auth. */
+export function natsSignerFrom(cfg: {
+  NATS_ACCOUNT_PUBLIC_KEY?: string;
+  NATS_ACCOUNT_SIGNING_SEED?: string;
+}): NatsAccountSigner | null {
+  if (!cfg.NATS_ACCOUNT_PUBLIC_KEY || !cfg.NATS_ACCOUNT_SIGNING_SEED) return null;
+  return { accountPublicKey: cfg.NATS_ACCOUNT_PUBLIC_KEY, signingSeed: cfg.NATS_ACCOUNT_SIGNING_SEED };
+}
+
+/** Signs a user JWT for `userPublicKey`. No permissions = everything in the account (the edge's own users).
+ * `ttlSeconds` sets `exp`: nats-server refuses the JWT and closes connections made with it after that. */
+export async function mintUserJwt(
+  signer: NatsAccountSigner,
+  opts: { name: string; userPublicKey: string; permissions?: NatsPermissions; ttlSeconds?: number },
+): Promise<string> {
+  const signingKey = fromSeed(new TextEncoder().encode(signer.signingSeed));
+  const user = opts.permissions
+    ? {
+        pub: opts.permissions.pub,
+        sub: opts.permissions.sub,
+        ...(opts.permissions.resp ? { resp: opts.permissions.resp } : {}),
+      }
+    : {};
+  return encodeUser(
+    opts.name,
+    opts.userPublicKey,
+    signer.accountPublicKey,
+    { ...user, bearer_token: false },
+    {
+      signer: signingKey,
+      ...(opts.ttlSeconds ? { exp: Math.floor(Date.now() / 1000) + opts.ttlSeconds } : {}),
+    },
+  );
+}
+
+/** The JWT a collector connects with: its tenant's events, its own registry keys, nothing else. */
+export function mintCollectorJwt(
+  signer: NatsAccountSigner,
+  ids: { tenantId: string; collectorId: string; userPublicKey: string },
+): Promise<string> {
+  return mintUserJwt(signer, {
+    name: `collector ${ids.collectorId}`,
+    userPublicKey: ids.userPublicKey,
+    permissions: collectorNatsPermissions(ids.tenantId, ids.collectorId),
+  });
+}
+
+/** Fresh credentials for one of the edge's own connections (a new nkey each time, never stored). */
+export async function mintEdgeCreds(
+  signer: NatsAccountSigner,
+  name = 'tod-edge',
+  ttlSeconds = 3600,
+): Promise<NatsUserCreds> {
+  const kp = createUser();
+  const jwt = await mintUserJwt(signer, { name, userPublicKey: kp.getPublicKey(), ttlSeconds });
+  return { jwt, seed: new TextDecoder().decode(kp.getSeed()) };
+}
+
+/** Connection options for nats.js (`connect`/`wsconnect`) with these credentials. */
+export function natsAuthOptions(creds: NatsUserCreds | null): {
+  authenticator?: ReturnType<typeof jwtAuthenticator>;
+} {
+  if (!creds) return {};
+  return { authenticator: jwtAuthenticator(creds.jwt, new TextEncoder().encode(creds.seed)) };
+}
+
+/** The edge's own connection options: minted credentials when NATS has auth, none otherwise. */
+export async function edgeNatsOptions(
+  signer: NatsAccountSigner | null,
+  name?: string,
+): Promise<{ authenticator?: ReturnType<typeof jwtAuthenticator> }> {
+  return natsAuthOptions(signer ? await mintEdgeCreds(signer, name) : null);
+}
