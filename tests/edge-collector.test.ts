@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { CREDENTIALS_JWE, DEVICES_BUCKET } from '@tod/contracts';
-import { type CryptoKey, importJWK } from 'jose';
+import { type CryptoKey, exportJWK, generateKeyPair, importJWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enroll } from '../collector/src/enroll';
 import { DeviceRegistry, type RegisteredDevice } from '../collector/src/registry/registry';
@@ -89,6 +89,33 @@ describe('edge → collector device registry', () => {
       await registry.stop();
     } finally {
       await nc.close();
+    }
+  });
+
+  it('refuses an enrolment without a NATS key when NATS requires credentials, without spending the token', async () => {
+    const created = await w.a.admin.post('/api/collectors', { name: 'graz' });
+    const { enrollToken } = (await created.json()) as { enrollToken: string };
+    const { publicKey } = await generateKeyPair(CREDENTIALS_JWE.alg, {
+      crv: CREDENTIALS_JWE.crv,
+      extractable: true,
+    });
+    const jwk = await exportJWK(publicKey);
+    const res = await w.edge.fetch('/api/collectors/enroll', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        token: enrollToken,
+        publicKey: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y },
+      }),
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { message: expect.stringMatching(/natsPublicKey/) } });
+    const dir = await mkdtemp(join(tmpdir(), 'tod-collector-state-'));
+    try {
+      const state = await enroll({ edgeUrl: w.edge.url, token: enrollToken, stateDir: dir, version: 'test' });
+      expect(state.nats?.jwt).toBeTruthy();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
