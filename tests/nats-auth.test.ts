@@ -120,7 +120,9 @@ describe('a collector with the credentials the edge issued', () => {
     expect((await adminKv.get(ownKey))?.string()).toBe(`value of ${ownKey}`);
     const jsm = await jetstreamManager(collector);
     await expect(jsm.streams.add({ name: 'STEAL', subjects: ['tod.>'] })).rejects.toThrow(/permission/i);
-    const sub = collector.subscribe('>');
-    await expect(sub.closed).resolves.toBeInstanceOf(Error);
+    for (const subject of ['>', 'tod.evt.>', `$KV.${DEVICES_BUCKET}.>`, '_INBOX.>']) {
+      const sub = collector.subscribe(subject);
+      await expect(sub.closed, subject).resolves.toBeInstanceOf(Error);
+    }
   });
 });

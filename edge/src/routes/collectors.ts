@@ -8,12 +8,11 @@ import { ApiError } from '../errors';
 import { inTenant, requireRole, sha256 } from '../middleware/auth';
 import { authRateLimit } from '../middleware/rate-limit';
 import {
-  edgeNatsFrom,
   ensureCollectorResources,
   mirrorAfterResponse,
   planCollectorDevices,
 } from '../services/device-mirror';
-import { mintCollectorJwt, natsSignerFrom } from '../services/nats-auth';
+import { edgeNatsFrom, mintCollectorJwt, natsSignerFrom } from '../services/nats-auth';
 import { randomToken } from '../services/tokens-random';
 import { pathId, readBody, readQuery } from '../validate';
 import { iso } from './dto';

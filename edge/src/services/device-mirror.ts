@@ -6,7 +6,7 @@
 
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { wsconnect } from '@nats-io/nats-core';
+import type { wsconnect } from '@nats-io/nats-core';
 import {
   type CollectorPublicJwk,
   CREDENTIALS_JWE,
@@ -20,12 +20,11 @@ import { collectors, devices } from '@tod/drizzle/schema';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { CompactEncrypt, importJWK } from 'jose';
-import type { EdgeConfig } from '../config';
 import type { AppEnv } from '../env';
 import type { TenantScope } from '../middleware/auth';
 import { configFor } from '../middleware/config';
 import { openJson } from './envelope';
-import { edgeNatsOptions, type NatsAccountSigner, natsSignerFrom } from './nats-auth';
+import { connectEdge, type EdgeNats, edgeNatsFrom } from './nats-auth';
 
 export interface MirrorOp {
   key: string;
@@ -116,25 +115,6 @@ export async function planCollectorDevices(
     .where(and(eq(devices.tenantId, s.tenantId), eq(devices.collectorId, collectorId)));
   if (remove) return rows.map((d) => ({ key: deviceKey(d.tenantId, collectorId, d.id), value: null }));
   return planDevicePuts(s, rows);
-}
-
-/** Where and how the edge reaches NATS. */
-export interface EdgeNats {
-  wsUrl: string;
-  signer: NatsAccountSigner | null;
-}
-
-export function edgeNatsFrom(cfg: EdgeConfig): EdgeNats {
-  return { wsUrl: cfg.NATS_WS_URL, signer: natsSignerFrom(cfg) };
-}
-
-async function connectEdge(nats: EdgeNats, name: string) {
-  return wsconnect({
-    servers: nats.wsUrl,
-    timeout: 5000,
-    name,
-    ...(await edgeNatsOptions(nats.signer, name)),
-  });
 }
 
 function logNatsFailure(msg: string, err: unknown, extra: Record<string, unknown> = {}): void {

@@ -4,7 +4,7 @@
 // ones for its own connections (device mirror, hubs), each with a fresh nkey kept only in memory. Runs in
 // workerd and in Node (scripts, tests).
 import { encodeUser } from '@nats-io/jwt';
-import { jwtAuthenticator } from '@nats-io/nats-core';
+import { jwtAuthenticator, wsconnect } from '@nats-io/nats-core';
 import { createUser, fromSeed } from '@nats-io/nkeys';
 import { collectorNatsPermissions, type NatsPermissions } from '@tod/contracts';
 
@@ -93,4 +93,28 @@ export async function edgeNatsOptions(
   name?: string,
 ): Promise<{ authenticator?: ReturnType<typeof jwtAuthenticator> }> {
   return natsAuthOptions(signer ? await mintEdgeCreds(signer, name) : null);
+}
+
+/** Where and how the edge reaches NATS. */
+export interface EdgeNats {
+  wsUrl: string;
+  signer: NatsAccountSigner | null;
+}
+
+export function edgeNatsFrom(cfg: {
+  NATS_WS_URL: string;
+  NATS_ACCOUNT_PUBLIC_KEY?: string;
+  NATS_ACCOUNT_SIGNING_SEED?: string;
+}): EdgeNats {
+  return { wsUrl: cfg.NATS_WS_URL, signer: natsSignerFrom(cfg) };
+}
+
+/** One of the edge's own NATS connections (over WebSocket), with fresh credentials when NATS has auth. */
+export async function connectEdge(nats: EdgeNats, name: string) {
+  return wsconnect({
+    servers: nats.wsUrl,
+    timeout: 5000,
+    name,
+    ...(await edgeNatsOptions(nats.signer, name)),
+  });
 }
