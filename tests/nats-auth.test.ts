@@ -8,6 +8,7 @@ import { createUser } from '@nats-io/nkeys';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
   collectorInboxPrefix,
+  commandSubject,
   DEVICES_BUCKET,
   deviceKey,
   EVENT_STREAM,
@@ -113,6 +114,18 @@ describe('a collector with the credentials the edge issued', () => {
         { timeout: 2000 },
       ),
     ).rejects.toThrow(/permission/i);
+  });
+
+  it('answers requests made to it, and only those', async () => {
+    const sub = collector.subscribe(commandSubject(tenantA, collectorA1), {
+      callback: (_err, msg) => msg.respond(`pong from ${collectorA1}`),
+    });
+    await collector.flush();
+    const reply = await admin.request(commandSubject(tenantA, collectorA1), 'ping', { timeout: 2000 });
+    expect(reply.string()).toBe(`pong from ${collectorA1}`);
+    sub.unsubscribe();
+    const other = collector.subscribe(commandSubject(tenantA, collectorA2));
+    await expect(other.closed).resolves.toBeInstanceOf(Error);
   });
 
   it('cannot write the registry, create streams or subscribe to everything', async () => {
