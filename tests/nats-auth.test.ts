@@ -118,7 +118,9 @@ describe('a collector with the credentials the edge issued', () => {
 
   it('answers requests made to it, and only those', async () => {
     const sub = collector.subscribe(commandSubject(tenantA, collectorA1), {
-      callback: (_err, msg) => msg.respond(`pong from ${collectorA1}`),
+      callback: (_err, msg) => {
+        msg.respond(`pong from ${collectorA1}`);
+      },
     });
     await collector.flush();
     const reply = await admin.request(commandSubject(tenantA, collectorA1), 'ping', { timeout: 2000 });
