@@ -25,8 +25,9 @@ import postgres from 'postgres';
 import { Collector } from '../collector/src/collector';
 import { loadCollectorConfig } from '../collector/src/config';
 import { enroll } from '../collector/src/enroll';
+import { NatsCredentials } from '../collector/src/nats-credentials';
 import { ensureEventStream } from '../collector/src/relay/relay';
-import { collectorNatsOptions, loadState, statePath } from '../collector/src/state';
+import { loadState, statePath } from '../collector/src/state';
 import type { FaultSet } from '../simulator/src/faults/faults';
 import { type DeviceOverride, type Fleet, startFleet } from '../simulator/src/fleet';
 
@@ -99,6 +100,7 @@ export async function startDemo(opts: DemoOptions): Promise<DemoHandle> {
   });
   let nc: NatsConnection | undefined;
   let collector: Collector | undefined;
+  let credentials: NatsCredentials | undefined;
   try {
     for (const [i, { fault }] of Object.entries(FAULTY)) await fleet.device(Number(i)).setFaults(fault);
     const api = new DemoApi(opts.portalUrl);
@@ -124,9 +126,16 @@ export async function startDemo(opts: DemoOptions): Promise<DemoHandle> {
 
     const cState = await loadState(collectorDir);
     const config = loadCollectorConfig({ TOD_COLLECTOR_STATE_DIR: collectorDir, LOG_LEVEL: 'error' });
+    credentials = cState.nats
+      ? new NatsCredentials(cState, {
+          stateDir: collectorDir,
+          onError: (err) => opts.log(`demo: ${err.message}`),
+        })
+      : undefined;
+    credentials?.start();
     nc = await connect({
       servers: opts.natsUrl,
-      ...collectorNatsOptions(cState),
+      ...(credentials?.connectOptions() ?? {}),
       name: `tod-collector-${cState.collectorId}`,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 1000,
@@ -157,12 +166,14 @@ export async function startDemo(opts: DemoOptions): Promise<DemoHandle> {
       collector: running,
       async stop() {
         await running.stop(5000).catch(() => undefined);
+        credentials?.stop();
         await conn.close().catch(() => undefined);
         await fleet.stop();
       },
     };
   } catch (err) {
     await collector?.stop(1000).catch(() => undefined);
+    credentials?.stop();
     await nc?.close().catch(() => undefined);
     await fleet.stop();
     throw err;

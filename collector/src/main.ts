@@ -8,8 +8,9 @@ import pino from 'pino';
 import { Collector } from './collector';
 import { CollectorConfigError, loadCollectorConfig } from './config';
 import { EnrollError, enroll } from './enroll';
+import { NatsCredentials } from './nats-credentials';
 import { ensureEventStream } from './relay/relay';
-import { collectorNatsOptions, loadState, NotEnrolledError } from './state';
+import { loadState, NotEnrolledError } from './state';
 
 const VERSION = '0.1.0';
 
@@ -28,9 +29,18 @@ async function run(): Promise<void> {
   });
   const privateKey = (await importJWK(state.privateKeyJwk, CREDENTIALS_JWE.alg)) as KeyObject;
   const servers = config.NATS_URL ?? state.natsUrl;
+  // With NATS JWT auth: renewed at half-life (before connecting, when it has already expired).
+  const credentials = state.nats
+    ? new NatsCredentials(state, {
+        stateDir: config.TOD_COLLECTOR_STATE_DIR,
+        onRenewed: (expiresAt) => logger.info({ expiresAt }, 'NATS credentials renewed'),
+        onError: (err) => logger.warn({ err: err.message }, 'NATS credential renewal failed; retrying'),
+      })
+    : null;
+  credentials?.start();
   const nc = await connect({
     servers,
-    ...collectorNatsOptions(state),
+    ...(credentials?.connectOptions() ?? {}),
     name: `tod-collector-${state.collectorId}`,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 1000,
@@ -70,6 +80,7 @@ async function run(): Promise<void> {
     logger.info({ signal }, 'stopping: finishing polls in flight and flushing the outbox');
     http.close();
     await collector.stop(10_000);
+    credentials?.stop();
     await nc.drain().catch(() => {});
     logger.info('stopped');
     process.exit(0);

@@ -2,8 +2,6 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Authenticator, jwtAuthenticator } from '@nats-io/transport-node';
-import { collectorInboxPrefix } from '@tod/contracts';
 import { z } from 'zod';
 
 export const CollectorState = z.object({
@@ -47,17 +45,4 @@ export async function saveState(dir: string, state: CollectorState): Promise<voi
   await writeFile(tmp, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
   await chmod(tmp, 0o600);
   await rename(tmp, path);
-}
-
-/** How this collector authenticates to NATS: its issued JWT signed with its nkey, and the inbox prefix its
- * permissions allow. Nothing when it was enrolled against a NATS without auth. */
-export function collectorNatsOptions(state: CollectorState): {
-  authenticator?: Authenticator;
-  inboxPrefix?: string;
-} {
-  if (!state.nats) return {};
-  return {
-    authenticator: jwtAuthenticator(state.nats.jwt, new TextEncoder().encode(state.nats.seed)),
-    inboxPrefix: collectorInboxPrefix(state.collectorId),
-  };
 }

@@ -76,6 +76,13 @@ export const EdgeEnv = z.object({
     .trim()
     .regex(/^SA[A-Z2-7]{56}$/, 'must be a NATS account nkey seed (58 characters starting with SA)')
     .optional(),
+  /** Lifetime of a collector's NATS user JWT; the collector renews it at half-life, a revoked one cannot. */
+  NATS_COLLECTOR_JWT_TTL_S: z.coerce
+    .number({ error: 'must be a number of seconds' })
+    .int()
+    .min(60, 'must be at least 60 seconds')
+    .max(31_536_000, 'must be at most a year')
+    .default(86_400),
   /** Comma-separated origins allowed by CORS (none by default: web reaches the edge through a binding). */
   CORS_ORIGINS: z.string().default(''),
   /** Which KMS wraps the per-tenant data keys: `local` (CREDENTIAL_ENCRYPTION_KEY) or OpenBao/Vault `transit`. */

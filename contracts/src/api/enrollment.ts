@@ -38,3 +38,27 @@ export const EnrollResponse = z.object({
   natsJwt: z.string().min(1).max(16384).optional(),
 });
 export type EnrollResponse = z.infer<typeof EnrollResponse>;
+
+/** A collector renews its NATS user JWT (they expire) by proving it holds the nkey: its current JWT, even an
+ * expired one, and a signature with the nkey over natsRenewalChallenge. A revoked or re-enrolled collector is
+ * refused, so its NATS access ends when its last JWT expires. */
+export const NatsCredentialsRenewRequest = z
+  .object({
+    jwt: z.string().min(1).max(16384),
+    signedAt: z.iso.datetime({ offset: true }),
+    /** base64url ed25519 signature of natsRenewalChallenge(publicKey, signedAt) */
+    signature: z.string().regex(/^[A-Za-z0-9_-]{80,100}$/),
+  })
+  .strict();
+export type NatsCredentialsRenewRequest = z.infer<typeof NatsCredentialsRenewRequest>;
+
+export const NatsCredentialsRenewResponse = z.object({ natsJwt: z.string().min(1) });
+export type NatsCredentialsRenewResponse = z.infer<typeof NatsCredentialsRenewResponse>;
+
+/** What the collector signs to renew: bound to its key and a time, so a captured request soon goes stale. */
+export function natsRenewalChallenge(userPublicKey: string, signedAt: string): string {
+  return `tod-nats-renew\n${userPublicKey}\n${signedAt}`;
+}
+
+/** How far signedAt may be from the edge's clock. */
+export const NATS_RENEWAL_SKEW_MS = 5 * 60_000;

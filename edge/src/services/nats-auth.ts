@@ -3,9 +3,9 @@
 // collector at enrolment (for the nkey the collector made; its seed never leaves the collector), and short-lived
 // ones for its own connections (device mirror, hubs), each with a fresh nkey kept only in memory. Runs in
 // workerd and in Node (scripts, tests).
-import { encodeUser } from '@nats-io/jwt';
+import { decode, encodeUser } from '@nats-io/jwt';
 import { jwtAuthenticator, wsconnect } from '@nats-io/nats-core';
-import { createUser, fromSeed } from '@nats-io/nkeys';
+import { createUser, fromPublic, fromSeed } from '@nats-io/nkeys';
 import { collectorNatsPermissions, type NatsPermissions } from '@tod/contracts';
 
 export interface NatsAccountSigner {
@@ -34,7 +34,13 @@ export function natsSignerFrom(cfg: {
  * `ttlSeconds` sets `exp`: nats-server refuses the JWT and closes connections made with it after that. */
 export async function mintUserJwt(
   signer: NatsAccountSigner,
-  opts: { name: string; userPublicKey: string; permissions?: NatsPermissions; ttlSeconds?: number },
+  opts: {
+    name: string;
+    userPublicKey: string;
+    permissions?: NatsPermissions;
+    ttlSeconds?: number;
+    tags?: string[];
+  },
 ): Promise<string> {
   const signingKey = fromSeed(new TextEncoder().encode(signer.signingSeed));
   const user = opts.permissions
@@ -48,7 +54,7 @@ export async function mintUserJwt(
     opts.name,
     opts.userPublicKey,
     signer.accountPublicKey,
-    { ...user, bearer_token: false },
+    { ...user, bearer_token: false, ...(opts.tags ? { tags: opts.tags } : {}) },
     {
       signer: signingKey,
       ...(opts.ttlSeconds ? { exp: Math.floor(Date.now() / 1000) + opts.ttlSeconds } : {}),
@@ -56,16 +62,60 @@ export async function mintUserJwt(
   );
 }
 
-/** The JWT a collector connects with: its tenant's events, its own registry keys, nothing else. */
+const TENANT_TAG = 'tod-tenant:';
+const COLLECTOR_TAG = 'tod-collector:';
+
+/** The JWT a collector connects with: its tenant's events, its own registry keys, nothing else. It expires
+ * after `ttlSeconds` (the collector renews it); without, it never does. */
 export function mintCollectorJwt(
   signer: NatsAccountSigner,
   ids: { tenantId: string; collectorId: string; userPublicKey: string },
+  ttlSeconds?: number,
 ): Promise<string> {
   return mintUserJwt(signer, {
     name: `collector ${ids.collectorId}`,
     userPublicKey: ids.userPublicKey,
     permissions: collectorNatsPermissions(ids.tenantId, ids.collectorId),
+    tags: [`${TENANT_TAG}${ids.tenantId}`, `${COLLECTOR_TAG}${ids.collectorId}`],
+    ...(ttlSeconds ? { ttlSeconds } : {}),
   });
+}
+
+export interface CollectorJwtClaims {
+  tenantId: string;
+  collectorId: string;
+  userPublicKey: string;
+  /** seconds since the epoch */
+  issuedAt: number;
+}
+
+/** Reads a collector JWT this edge's signing key issued (signature checked; expiry not: renewal accepts an
+ * expired one). Throws on anything else. */
+export function readCollectorJwt(signer: NatsAccountSigner, jwt: string): CollectorJwtClaims {
+  const claims = decode<{ tags?: string[]; issuer_account?: string; type?: string }>(jwt);
+  const signingKey = fromSeed(new TextEncoder().encode(signer.signingSeed)).getPublicKey();
+  if (claims.iss !== signingKey || claims.nats?.issuer_account !== signer.accountPublicKey)
+    throw new Error('not issued by this edge');
+  if (claims.nats?.type !== 'user') throw new Error('not a user JWT');
+  const tag = (prefix: string) => claims.nats?.tags?.find((t) => t.startsWith(prefix))?.slice(prefix.length);
+  const tenantId = tag(TENANT_TAG);
+  const collectorId = tag(COLLECTOR_TAG);
+  if (!tenantId || !collectorId || !claims.sub || !claims.iat) throw new Error('not a collector JWT');
+  return { tenantId, collectorId, userPublicKey: claims.sub, issuedAt: claims.iat };
+}
+
+/** Checks a signature made with a user nkey (base64url) over `message`. */
+export function verifyNkeySignature(userPublicKey: string, message: string, signature: string): boolean {
+  try {
+    return fromPublic(userPublicKey).verify(new TextEncoder().encode(message), base64urlDecode(signature));
+  } catch {
+    return false;
+  }
+}
+
+function base64urlDecode(s: string): Uint8Array {
+  const b64 = s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (s.length % 4)) % 4);
+  return Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
 }
 
 /** Fresh credentials for one of the edge's own connections (a new nkey each time, never stored). */
