@@ -159,11 +159,15 @@ export function edgeNatsFrom(cfg: {
   return { wsUrl: cfg.NATS_WS_URL, signer: natsSignerFrom(cfg) };
 }
 
-/** One of the edge's own NATS connections (over WebSocket), with fresh credentials when NATS has auth. */
-export async function connectEdge(nats: EdgeNats, name: string) {
+/** One of the edge's own NATS connections (over WebSocket), with fresh credentials when NATS has auth.
+ * Short-lived by default: no reconnects, so a refused login fails at once instead of retrying until the
+ * timeout. A long-lived connection (a hub) passes `reconnect: true` and reconnects with fresh credentials
+ * when its JWT (1 h) expires. */
+export async function connectEdge(nats: EdgeNats, name: string, opts: { reconnect?: boolean } = {}) {
   return wsconnect({
     servers: nats.wsUrl,
     timeout: 5000,
+    reconnect: opts.reconnect ?? false,
     name,
     ...(await edgeNatsOptions(nats.signer, name)),
   });
