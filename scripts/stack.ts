@@ -110,9 +110,21 @@ export async function startStack(cfg: StackConfig, log: Log = () => {}): Promise
       if (!db.ownerUrl) {
         log('demo: skipped (needs DATABASE_OWNER_URL with an external database)');
       } else {
-        demo = await startDemo({ portalUrl, dataDir, ownerDbUrl: db.ownerUrl, natsUrl: nats.url, log });
-        stops.push(() => demo!.stop());
-        log(`demo: ${demo.devices} simulated devices polled by collector ${demo.collectorId}`);
+        // The demo is a convenience: when it cannot start, TOD still does (and says why).
+        try {
+          const started = await startDemo({
+            portalUrl,
+            dataDir,
+            ownerDbUrl: db.ownerUrl,
+            natsUrl: nats.url,
+            log,
+          });
+          demo = started;
+          stops.push(() => started.stop());
+          log(`demo: ${started.devices} simulated devices polled by collector ${started.collectorId}`);
+        } catch (err) {
+          log(`demo: not started: ${(err as Error).message}`);
+        }
       }
     }
     return {
