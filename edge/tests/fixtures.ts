@@ -2,6 +2,7 @@
 // (invited and logged in through the real flows), an admin in B, and API keys of A.
 import postgres from 'postgres';
 import { expect } from 'vitest';
+import type { NatsHandle } from '../../scripts/services/nats';
 import { freshDatabase, freshNats } from '../../tests/env';
 import { type EdgeHandle, startEdge, TEST_SECRETS } from '../../tests/env/edge';
 import { bootstrap, inviteAndLogin, login, newAccount, Session } from './client';
@@ -17,6 +18,8 @@ export interface World {
   natsWsUrl: string | null;
   /** nats://… for Node clients, when the world was created with NATS */
   natsUrl: string | null;
+  /** The nats-server, when the world was created with NATS (`nats.auth` set with `nats: 'auth'`). */
+  nats: NatsHandle | null;
   sql: postgres.Sql;
   tenantA: string;
   tenantB: string;
@@ -28,15 +31,21 @@ export interface World {
   keys: { operator: string; viewer: string };
 }
 
+/** `nats: 'auth'` runs NATS with JWT auth and gives the edge the account signing key to issue credentials;
+ * `vars` adds or overrides edge vars. */
 export async function createWorld(
-  opts: { nats?: boolean; vars?: Record<string, string> } = {},
+  opts: { nats?: boolean | 'auth'; vars?: Record<string, string> } = {},
 ): Promise<World> {
-  const [db, nats] = await Promise.all([freshDatabase(), opts.nats ? freshNats() : Promise.resolve(null)]);
+  const [db, nats] = await Promise.all([
+    freshDatabase(),
+    opts.nats ? freshNats({ auth: opts.nats === 'auth' }) : Promise.resolve(null),
+  ]);
   const sql = postgres(db.superUrl, { max: 2, onnotice: () => {} });
   const vars = {
     DATABASE_URL: db.appUrl,
     NATS_WS_URL: nats?.wsUrl ?? 'ws://127.0.0.1:1',
     ...(nats ? { NATS_URL: nats.url } : {}),
+    ...(nats?.auth?.edgeVars ?? {}),
     FIRST_ADMIN_EMAIL: ROOT_EMAIL,
     FIRST_ADMIN_PASSWORD: BOOTSTRAP_PASSWORD,
     ...TEST_SECRETS,
@@ -75,6 +84,7 @@ export async function createWorld(
     vars,
     natsWsUrl: nats?.wsUrl ?? null,
     natsUrl: nats?.url ?? null,
+    nats,
     sql,
     tenantA,
     tenantB,

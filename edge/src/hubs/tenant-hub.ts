@@ -15,13 +15,21 @@ import {
   jetstream,
   jetstreamManager,
 } from '@nats-io/jetstream';
-import { type NatsConnection, nanos, wsconnect } from '@nats-io/nats-core';
-import { type DeviceEvent, EVENT_STREAM, type HubStats, type LiveTopic, TOPIC_OF_KIND } from '@tod/contracts';
+import { type NatsConnection, nanos } from '@nats-io/nats-core';
+import {
+  type DeviceEvent,
+  EVENT_STREAM,
+  eventStreamConfig,
+  type HubStats,
+  type LiveTopic,
+  TOPIC_OF_KIND,
+} from '@tod/contracts';
 import { devices } from '@tod/drizzle/schema';
 import { type DbHandle, openDb, type Tx, withTenant } from '../db';
 import type { Bindings } from '../env';
 import { configFor } from '../middleware/config';
 import { DeviceDirectory, type DropReason, inStoredRange, parseEventMessage } from '../services/ingest';
+import { connectEdge, edgeNatsFrom } from '../services/nats-auth';
 import {
   dropExpiredPartitions,
   ensurePartitions,
@@ -232,12 +240,9 @@ export class TenantHub extends DurableObject<Bindings> {
 
   private async consume(): Promise<void> {
     const cfg = configFor(this.env);
-    const nc = await wsconnect({
-      servers: cfg.NATS_WS_URL,
-      timeout: 5000,
-      name: `tenant-hub ${this.tenantId}`,
-      maxReconnectAttempts: -1,
-    });
+    // With NATS auth the hub logs in with fresh edge credentials on every (re)connect of this loop; when its
+    // JWT expires the connection ends and the loop connects again with new ones.
+    const nc = await connectEdge(edgeNatsFrom(cfg), `tenant-hub ${this.tenantId}`, { reconnect: true });
     this.nc = nc;
     try {
       const jsm = await jetstreamManager(nc);
@@ -565,20 +570,15 @@ function iso(d: Date | string | null): string | null {
   return (d instanceof Date ? d : new Date(d)).toISOString();
 }
 
-/** Creates the event stream when missing (the collector does the same; whoever comes first). */
+/** Creates the event stream when missing (the edge does at collector enrolment; whoever comes first). */
 async function ensureStream(jsm: JetStreamManager): Promise<void> {
   try {
     await jsm.streams.info(EVENT_STREAM.name);
   } catch {
     try {
-      await jsm.streams.add({
-        name: EVENT_STREAM.name,
-        subjects: [...EVENT_STREAM.subjects],
-        duplicate_window: nanos(EVENT_STREAM.duplicateWindowMs),
-        max_age: nanos(EVENT_STREAM.maxAgeMs),
-      });
+      await jsm.streams.add(eventStreamConfig());
     } catch (err) {
-      // Created concurrently by a collector or another hub.
+      // Created concurrently by another hub or an enrolment.
       await jsm.streams.info(EVENT_STREAM.name).catch(() => {
         throw err;
       });
