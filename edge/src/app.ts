@@ -9,12 +9,16 @@ import { configFor } from './middleware/config';
 import { database } from './middleware/db';
 import { requestId } from './middleware/request-id';
 import { DOCS_HTML, openApiDocument } from './openapi';
+import { alertRulesRoute } from './routes/alert-rules';
+import { alertsRoute } from './routes/alerts';
 import { auditLogsRoute, kmsEventsRoute } from './routes/audit-logs';
 import { auth } from './routes/auth';
 import { collectorsRoute } from './routes/collectors';
 import { deviceGroupsRoute, tagsRoute } from './routes/device-sets';
 import { devicesRoute } from './routes/devices';
 import { health } from './routes/health';
+import { maintenanceWindowsRoute } from './routes/maintenance-windows';
+import { notificationChannelsRoute } from './routes/notification-channels';
 import { tenantsRoute } from './routes/tenants';
 import { apiKeysRoute, invitationsRoute, usersRoute } from './routes/users';
 
@@ -90,6 +94,10 @@ export function createApp(): Hono<AppEnv> {
   app.route('/api/collectors', collectorsRoute);
   app.route('/api/audit-logs', auditLogsRoute);
   app.route('/api/kms-events', kmsEventsRoute);
+  app.route('/api/alert-rules', alertRulesRoute);
+  app.route('/api/alerts', alertsRoute);
+  app.route('/api/maintenance-windows', maintenanceWindowsRoute);
+  app.route('/api/notification-channels', notificationChannelsRoute);
   app.notFound(handleNotFound);
   app.onError(handleError);
   return app;

@@ -32,6 +32,9 @@ export async function sendNotice(
   notice: AlertNotice,
   deliveryId: string,
 ): Promise<SendResult> {
+  // Stored configs also carry the names of the sealed secrets (`_secrets`); the schemas are strict.
+  const { _secrets: _names, ...config } = (channel.config ?? {}) as Record<string, unknown>;
+  channel = { ...channel, config };
   try {
     switch (channel.kind) {
       case 'email': {
