@@ -151,7 +151,11 @@ export function buildMessage(m: SmtpMessage, now: Date, id: string): string {
   ].join('\r\n');
 }
 
-async function converse(connect: SmtpConnect, m: SmtpMessage): Promise<void> {
+async function converse(
+  connect: SmtpConnect,
+  m: SmtpMessage,
+  opened: (c: Conversation) => void,
+): Promise<void> {
   for (const a of [m.from, ...m.to]) {
     if (!ADDRESS.test(a)) throw new SmtpError(`not an email address: ${a.slice(0, 100)}`, false);
   }
@@ -166,6 +170,7 @@ async function converse(connect: SmtpConnect, m: SmtpMessage): Promise<void> {
     throw new SmtpError(`connect failed: ${(err as Error).message}`, true);
   }
   const c = new Conversation(socket);
+  opened(c);
   const name = m.clientName ?? 'tod.local';
   try {
     await c.expect([220], 'greeting');
@@ -208,9 +213,12 @@ export async function sendMail(connect: SmtpConnect, m: SmtpMessage): Promise<vo
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new SmtpError(`no answer within ${timeoutMs} ms`, true)), timeoutMs);
   });
+  let conversation: Conversation | null = null;
   try {
-    await Promise.race([converse(connect, m), timeout]);
+    await Promise.race([converse(connect, m, (c) => (conversation = c)), timeout]);
   } catch (err) {
+    // A stalled server must not keep the socket open after we gave up on it.
+    await (conversation as Conversation | null)?.close();
     if (err instanceof SmtpError) throw err;
     throw new SmtpError(`connection failed: ${(err as Error).message}`.slice(0, 300), true);
   } finally {
