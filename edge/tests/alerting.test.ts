@@ -25,6 +25,8 @@ let w: World;
 let hook: HttpReceiver;
 let slack: HttpReceiver;
 let smtp: SmtpReceiver;
+let smtpImplicit: SmtpReceiver;
+let smtpNoTls: SmtpReceiver;
 
 beforeAll(async () => {
   // workerd trusts the loopback SMTP server's certificate only if miniflare sees it in NODE_EXTRA_CA_CERTS
@@ -34,11 +36,13 @@ beforeAll(async () => {
   writeFileSync(caFile, tls.cert);
   process.env.NODE_EXTRA_CA_CERTS = caFile;
   const { createWorld } = await import('./fixtures');
-  [w, hook, slack, smtp] = await Promise.all([
+  [w, hook, slack, smtp, smtpImplicit, smtpNoTls] = await Promise.all([
     createWorld(),
     httpReceiver(),
     httpReceiver(),
     smtpReceiver({ user: SMTP_USER, password: SMTP_PASSWORD }, tls),
+    smtpReceiver({ user: SMTP_USER, password: SMTP_PASSWORD, secure: true }, tls),
+    smtpReceiver({ user: SMTP_USER, password: SMTP_PASSWORD, hideStartTls: true }, tls),
   ]);
   return () => w.sql.end();
 });
@@ -157,6 +161,42 @@ describe('notification channels', () => {
     const [d] =
       await w.sql`SELECT status, last_error FROM notification_deliveries WHERE channel_id = ${ch.id}`;
     expect(d).toMatchObject({ status: 'failed' });
+  });
+
+  it('sends over implicit TLS, and refuses a server that does not offer STARTTLS instead of going plain', async () => {
+    const mk = async (name: string, port: number, security: string) =>
+      json<{ id: string }>(
+        await w.a.admin.post('/api/notification-channels', {
+          name,
+          kind: 'email',
+          config: {
+            host: '127.0.0.1',
+            port,
+            security,
+            username: SMTP_USER,
+            from: 'tod@mail.test',
+            to: ['noc@mail.test'],
+          },
+          secrets: { password: SMTP_PASSWORD },
+        }),
+        201,
+      );
+    const implicit = await mk('mail implicit tls', smtpImplicit.port, 'tls');
+    const ok = await json<{ ok: boolean; error: string | null }>(
+      await w.a.admin.post(`/api/notification-channels/${implicit.id}/test`),
+      200,
+    );
+    expect(ok).toMatchObject({ ok: true, error: null });
+    expect(smtpImplicit.mails).toHaveLength(1);
+    expect(smtpImplicit.mails[0]).toMatchObject({ secure: true, user: SMTP_USER });
+
+    const downgrade = await mk('mail no starttls', smtpNoTls.port, 'starttls');
+    const refused = await json<{ ok: boolean; error: string }>(
+      await w.a.admin.post(`/api/notification-channels/${downgrade.id}/test`),
+      200,
+    );
+    expect(refused).toMatchObject({ ok: false, error: 'the server does not offer STARTTLS' });
+    expect(smtpNoTls.mails).toHaveLength(0);
   });
 
   it('refuses to send credentials over a plain connection', async () => {

@@ -87,7 +87,12 @@ export async function selfSignedCert(): Promise<{ key: string; cert: string }> {
 }
 
 export async function smtpReceiver(
-  opts: { user: string; password: string },
+  opts: {
+    user: string;
+    password: string /** implicit TLS (port 465 style) */;
+    secure?: boolean;
+    hideStartTls?: boolean;
+  },
   tls?: { key: string; cert: string },
 ): Promise<SmtpReceiver> {
   const { key, cert } = tls ?? (await selfSignedCert());
@@ -95,7 +100,8 @@ export async function smtpReceiver(
   const server = new SMTPServer({
     key,
     cert,
-    secure: false,
+    secure: opts.secure ?? false,
+    hideSTARTTLS: opts.hideStartTls ?? false,
     // AUTH only after STARTTLS: a client that skipped TLS cannot log in.
     allowInsecureAuth: false,
     authMethods: ['PLAIN', 'LOGIN'],
