@@ -317,8 +317,29 @@ describe('AlertEngine persistence', () => {
   });
 
   it('starts empty from unknown or corrupt state', () => {
-    expect(AlertEngine.fromJSON(null).toJSON()).toEqual({ v: 1, keys: {} });
-    expect(AlertEngine.fromJSON({ v: 9 }).toJSON()).toEqual({ v: 1, keys: {} });
+    expect(AlertEngine.fromJSON(null).toJSON()).toEqual({ v: 2, devices: {} });
+    expect(AlertEngine.fromJSON({ v: 9 }).toJSON()).toEqual({ v: 2, devices: {} });
+  });
+
+  it('keeps nothing about quiet rules and reports only the devices that changed', () => {
+    const e = engineWith([rule()]);
+    e.ingest([resource(D1, 0, 10), resource(D2, 0, 95)], NOW);
+    const dirty = e.takeDirty();
+    expect([...dirty.keys()].sort()).toEqual([D1, D2]);
+    expect(dirty.get(D1)!.keys).toEqual({});
+    expect(Object.keys(dirty.get(D2)!.keys)).toEqual([`${rule().id}|`]);
+    expect(e.takeDirty().size).toBe(0);
+    e.ingest([resource(D2, 10, 95)], NOW);
+    expect([...e.takeDirty().keys()]).toEqual([D2]);
+    // Rebuilt from per-device entries, it carries on: the next breach is the 3rd, the alert is already open.
+    const copy = AlertEngine.fromDevices(Object.entries(e.toJSON().devices));
+    copy.setRules([rule()], NONE, NOW);
+    expect(copy.firing()).toEqual([{ ruleId: rule().id, deviceId: D2, subject: '' }]);
+    expect(copy.ingest([resource(D2, 20, 10), resource(D2, 30, 10)], NOW).map((t) => t.kind)).toEqual([
+      'resolved',
+    ]);
+    e.forgetDevice(D2);
+    expect(e.takeDirty().get(D2)).toBeNull();
   });
 
   it('is deterministic: the same events give the same transitions and state', () => {

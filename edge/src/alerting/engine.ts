@@ -43,20 +43,26 @@ export interface AlertTransition {
   reason: 'breach' | 'cleared' | 'rule_removed';
 }
 
+/** Hysteresis state of one rule on one device (and subject). Kept only while it matters: firing, or in a
+ * run of breaches; a quiet key is dropped, so a healthy fleet costs almost nothing to store. */
 interface KeyState {
   firing: boolean;
   breaches: number;
   clears: number;
-  /** Time of the first sample of the current run of breaches. */
-  breachSince: string | null;
-  /** Time of the newest sample applied (older or equal samples are replays and are ignored). */
-  lastAt: string;
-  lastValue: number | null;
+  /** Epoch ms of the first sample of the current run of breaches. */
+  breachSince: number | null;
+}
+
+/** One device's state: its rule keys (`<ruleId>|<subject>`) and, per event kind, the time of the newest
+ * event applied (older or equal events are replays and are ignored). */
+export interface DeviceState {
+  seen: Partial<Record<string, number>>;
+  keys: Record<string, KeyState>;
 }
 
 export interface EngineState {
-  v: 1;
-  keys: Record<string, KeyState>;
+  v: 2;
+  devices: Record<string, DeviceState>;
 }
 
 /** The statuses a device_offline rule counts as down; `degraded` still answers, so it is up. */
@@ -150,40 +156,85 @@ export function ruleApplies(rule: EngineRule, deviceId: string, membership: Memb
   }
 }
 
-const keyOf = (ruleId: string, deviceId: string, subject: string) => `${ruleId}|${deviceId}|${subject}`;
+const keyOf = (ruleId: string, subject: string) => `${ruleId}|${subject}`;
 const splitKey = (key: string) => {
-  const [ruleId = '', deviceId = '', ...rest] = key.split('|');
-  return { ruleId, deviceId, subject: rest.join('|') };
+  const bar = key.indexOf('|');
+  return { ruleId: key.slice(0, bar), subject: key.slice(bar + 1) };
 };
+
+function cloneDevice(d: DeviceState): DeviceState {
+  const keys: Record<string, KeyState> = {};
+  for (const [k, v] of Object.entries(d.keys)) keys[k] = { ...v };
+  return { seen: { ...d.seen }, keys };
+}
 
 export class AlertEngine {
   private rules: EngineRule[] = [];
   private membership: Membership = { groups: {}, tags: {} };
-  private keys = new Map<string, KeyState>();
+  private devices = new Map<string, DeviceState>();
+  /** Devices whose state changed since the last takeDirty(). */
+  private dirty = new Set<string>();
 
   constructor(state?: EngineState) {
-    if (state) for (const [k, v] of Object.entries(state.keys)) this.keys.set(k, { ...v });
+    if (state) for (const [id, d] of Object.entries(state.devices)) this.devices.set(id, cloneDevice(d));
   }
 
   static fromJSON(state: unknown): AlertEngine {
-    if (
-      typeof state === 'object' &&
-      state !== null &&
-      (state as EngineState).v === 1 &&
-      typeof (state as EngineState).keys === 'object'
-    ) {
-      return new AlertEngine(state as EngineState);
+    const s = state as EngineState | null;
+    if (typeof s === 'object' && s !== null && s.v === 2 && typeof s.devices === 'object' && s.devices) {
+      return new AlertEngine(s);
     }
     return new AlertEngine();
   }
 
+  /** Builds an engine from per-device entries (as stored by a hub, one storage key per device). */
+  static fromDevices(entries: Iterable<[string, DeviceState]>): AlertEngine {
+    const e = new AlertEngine();
+    for (const [id, d] of entries) e.devices.set(id, cloneDevice(d));
+    return e;
+  }
+
   toJSON(): EngineState {
-    return { v: 1, keys: Object.fromEntries([...this.keys].map(([k, v]) => [k, { ...v }])) };
+    return { v: 2, devices: Object.fromEntries([...this.devices].map(([id, d]) => [id, cloneDevice(d)])) };
+  }
+
+  /** The devices changed since the last call, with their new state (null: nothing left to keep). Lets a hub
+   * write only what changed, one storage key per device. */
+  takeDirty(): Map<string, DeviceState | null> {
+    const out = new Map<string, DeviceState | null>();
+    for (const id of this.dirty) {
+      const d = this.devices.get(id);
+      out.set(id, d ? cloneDevice(d) : null);
+    }
+    this.dirty.clear();
+    return out;
+  }
+
+  /** The state of some devices (null: none), to put back with restoreDevices() if a batch must be undone. */
+  snapshotDevices(deviceIds: Iterable<string>): Map<string, DeviceState | null> {
+    const out = new Map<string, DeviceState | null>();
+    for (const id of deviceIds) {
+      const d = this.devices.get(id);
+      out.set(id, d ? cloneDevice(d) : null);
+    }
+    return out;
+  }
+
+  restoreDevices(snapshot: Map<string, DeviceState | null>): void {
+    for (const [id, d] of snapshot) {
+      if (d) this.devices.set(id, cloneDevice(d));
+      else this.devices.delete(id);
+      this.dirty.add(id);
+    }
   }
 
   /** Which alerts the engine holds open right now. */
   firing(): { ruleId: string; deviceId: string; subject: string }[] {
-    return [...this.keys].filter(([, s]) => s.firing).map(([k]) => splitKey(k));
+    const out: { ruleId: string; deviceId: string; subject: string }[] = [];
+    for (const [deviceId, d] of this.devices) {
+      for (const [k, st] of Object.entries(d.keys)) if (st.firing) out.push({ ...splitKey(k), deviceId });
+    }
+    return out;
   }
 
   /** Replaces the rules and the membership. State of a rule that is gone, disabled or no longer scoped to a
@@ -194,34 +245,37 @@ export class AlertEngine {
     this.rules = rules.filter((r) => r.enabled).map((r) => ({ ...r }));
     this.membership = membership;
     const out: AlertTransition[] = [];
-    for (const [key, st] of [...this.keys]) {
-      const { ruleId, deviceId, subject } = splitKey(key);
-      const rule = byId.get(ruleId);
-      const old = previous.get(ruleId) ?? rule;
-      const changedMeaning =
-        rule &&
-        old &&
-        (rule.metric !== old.metric ||
-          rule.comparison !== old.comparison ||
-          rule.threshold !== old.threshold ||
-          rule.interfaceName !== old.interfaceName);
-      const keep = rule?.enabled && ruleApplies(rule, deviceId, membership) && !changedMeaning;
-      if (keep) continue;
-      this.keys.delete(key);
-      if (st.firing && old) {
-        out.push({
-          kind: 'resolved',
-          ruleId,
-          ruleName: old.name,
-          metric: old.metric,
-          severity: old.severity,
-          deviceId,
-          subject,
-          value: null,
-          threshold: old.threshold,
-          at: now.toISOString(),
-          reason: 'rule_removed',
-        });
+    for (const [deviceId, d] of this.devices) {
+      for (const [key, st] of Object.entries(d.keys)) {
+        const { ruleId, subject } = splitKey(key);
+        const rule = byId.get(ruleId);
+        const old = previous.get(ruleId) ?? rule;
+        const changedMeaning =
+          rule &&
+          old &&
+          (rule.metric !== old.metric ||
+            rule.comparison !== old.comparison ||
+            rule.threshold !== old.threshold ||
+            rule.interfaceName !== old.interfaceName);
+        const keep = rule?.enabled && ruleApplies(rule, deviceId, membership) && !changedMeaning;
+        if (keep) continue;
+        delete d.keys[key];
+        this.dirty.add(deviceId);
+        if (st.firing && old) {
+          out.push({
+            kind: 'resolved',
+            ruleId,
+            ruleName: old.name,
+            metric: old.metric,
+            severity: old.severity,
+            deviceId,
+            subject,
+            value: null,
+            threshold: old.threshold,
+            at: now.toISOString(),
+            reason: 'rule_removed',
+          });
+        }
       }
     }
     return out;
@@ -231,10 +285,21 @@ export class AlertEngine {
   ingest(events: readonly DeviceEvent[], now: Date): AlertTransition[] {
     const out: AlertTransition[] = [];
     for (const ev of events) {
+      const parsed = Date.parse(ev.at);
+      const at = Number.isFinite(parsed) ? parsed : now.getTime();
+      let d = this.devices.get(ev.deviceId);
+      const last = d?.seen[ev.kind];
+      if (last !== undefined && at <= last) continue;
+      if (!d) {
+        d = { seen: {}, keys: {} };
+        this.devices.set(ev.deviceId, d);
+      }
+      d.seen[ev.kind] = at;
+      this.dirty.add(ev.deviceId);
       for (const rule of this.rules) {
         if (!ruleApplies(rule, ev.deviceId, this.membership)) continue;
         for (const s of samplesFor(rule, ev)) {
-          const t = this.apply(rule, ev.deviceId, s, ev.at, now);
+          const t = this.apply(rule, ev.deviceId, d, s, at);
           if (t) out.push(t);
         }
       }
@@ -244,27 +309,25 @@ export class AlertEngine {
 
   /** Forgets a device's state (the device was deleted). */
   forgetDevice(deviceId: string): void {
-    for (const key of [...this.keys.keys()]) if (splitKey(key).deviceId === deviceId) this.keys.delete(key);
+    if (this.devices.delete(deviceId)) this.dirty.add(deviceId);
   }
 
   private apply(
     rule: EngineRule,
     deviceId: string,
+    d: DeviceState,
     s: Sample,
-    at: string,
-    now: Date,
+    at: number,
   ): AlertTransition | null {
-    const key = keyOf(rule.id, deviceId, s.subject);
-    const atMs = Date.parse(at);
-    const sampleAt = Number.isFinite(atMs) ? new Date(atMs).toISOString() : now.toISOString();
-    let st = this.keys.get(key);
-    if (st && Date.parse(sampleAt) <= Date.parse(st.lastAt)) return null;
+    const key = keyOf(rule.id, s.subject);
+    const breach = breaches(rule, s.value);
+    let st = d.keys[key];
     if (!st) {
-      st = { firing: false, breaches: 0, clears: 0, breachSince: null, lastAt: sampleAt, lastValue: null };
-      this.keys.set(key, st);
+      // Nothing to remember about a clear sample on a quiet key.
+      if (!breach) return null;
+      st = { firing: false, breaches: 0, clears: 0, breachSince: null };
+      d.keys[key] = st;
     }
-    st.lastAt = sampleAt;
-    st.lastValue = s.value;
     const base = {
       ruleId: rule.id,
       ruleName: rule.name,
@@ -274,13 +337,13 @@ export class AlertEngine {
       subject: s.subject,
       value: rule.metric === 'device_offline' ? null : s.value,
       threshold: rule.threshold,
-      at: sampleAt,
+      at: new Date(at).toISOString(),
     };
-    if (breaches(rule, s.value)) {
+    if (breach) {
       st.breaches += 1;
       st.clears = 0;
-      st.breachSince ??= sampleAt;
-      const lasted = (Date.parse(sampleAt) - Date.parse(st.breachSince)) / 1000;
+      st.breachSince ??= at;
+      const lasted = (at - st.breachSince) / 1000;
       if (!st.firing && st.breaches >= rule.fireAfter && lasted >= rule.durationSeconds) {
         st.firing = true;
         return { kind: 'fired', ...base, reason: 'breach' };
@@ -290,11 +353,14 @@ export class AlertEngine {
     st.clears += 1;
     st.breaches = 0;
     st.breachSince = null;
-    if (st.firing && st.clears >= rule.clearAfter) {
-      st.firing = false;
+    if (!st.firing) {
+      delete d.keys[key];
+      return null;
+    }
+    if (st.clears >= rule.clearAfter) {
+      delete d.keys[key];
       return { kind: 'resolved', ...base, reason: 'cleared' };
     }
-    // A quiet key that is not firing needs no memory beyond replay protection.
     return null;
   }
 }

@@ -7,7 +7,7 @@
 //     ...write the batch...
 //     recorded = await alerting.record(tx, batch, now);     // alert rows + queued deliveries, same transaction
 //   });                                                      // on failure: alerting.rollback(batch)
-//   await alerting.commit(batch);                            // engine state to DO storage; then ack JetStream
+//   await alerting.commit(batch);                            // changed devices' state to DO storage; then ack
 //   fan out recorded (alertDto) to SSE; ctx.waitUntil(alerting.deliver(db, now)); set the alarm to the result
 //
 // A crash between the database commit and commit() replays the batch from JetStream with the previous engine
@@ -25,20 +25,25 @@ import {
   type RecordedAlert,
   recordTransitions,
 } from './dispatch';
-import { AlertEngine, type AlertTransition, type EngineState } from './engine';
+import { AlertEngine, type AlertTransition, type DeviceState } from './engine';
 
 /** The part of DurableObjectStorage this needs (also easy to supply in tests). */
 export interface StateStorage {
-  get<T>(key: string): Promise<T | undefined>;
-  put<T>(key: string, value: T): Promise<void>;
+  list<T>(options: { prefix: string }): Promise<Map<string, T>>;
+  put<T>(entries: Record<string, T>): Promise<void>;
+  delete(keys: string[]): Promise<number>;
 }
 
-export const ENGINE_STATE_KEY = 'alert-engine';
+/** One storage key per device (`alert-engine:<deviceId>`): a batch writes only the devices it touched, and
+ * no value comes near the storage's per-value size limit however large the tenant. */
+export const ENGINE_STATE_PREFIX = 'alert-engine:';
+/** DurableObjectStorage takes at most 128 keys per put/delete call. */
+const STORAGE_CHUNK = 128;
 
 export interface AlertBatch {
   transitions: AlertTransition[];
-  /** Engine state before this batch, to roll back to if the batch's transaction fails. */
-  before: EngineState;
+  /** State of the batch's devices before it, to roll back to if the batch's transaction fails. */
+  before: Map<string, DeviceState | null>;
 }
 
 export interface TenantAlertingOptions {
@@ -61,7 +66,12 @@ export class TenantAlerting {
   /** Restores the engine from storage (once). */
   async restore(): Promise<void> {
     if (this.restored) return;
-    this.engine = AlertEngine.fromJSON(await this.o.storage.get<EngineState>(ENGINE_STATE_KEY));
+    const stored = await this.o.storage.list<DeviceState>({ prefix: ENGINE_STATE_PREFIX });
+    this.engine = AlertEngine.fromDevices(
+      [...stored].map(
+        ([key, state]) => [key.slice(ENGINE_STATE_PREFIX.length), state] as [string, DeviceState],
+      ),
+    );
     this.restored = true;
   }
 
@@ -84,18 +94,20 @@ export class TenantAlerting {
         this.loadedAt = now.getTime();
         return recorded;
       }).then(async (recorded) => {
-        await this.o.storage.put(ENGINE_STATE_KEY, this.engine.toJSON());
+        await this.persist();
         return recorded;
       });
     } catch (err) {
-      this.engine = new AlertEngine(before);
+      // Keep the new rules but put the devices back: the next refresh derives the same resolutions again.
+      this.engine.restoreDevices(new Map(Object.entries(before.devices)));
+      this.loadedAt = Number.NEGATIVE_INFINITY;
       throw err;
     }
   }
 
   /** Runs the engine over a batch of validated events (after refresh()). */
   evaluate(events: readonly DeviceEvent[], now: Date): AlertBatch {
-    const before = this.engine.toJSON();
+    const before = this.engine.snapshotDevices(new Set(events.map((e) => e.deviceId)));
     return { transitions: this.engine.ingest(events, now), before };
   }
 
@@ -106,13 +118,29 @@ export class TenantAlerting {
 
   /** After the batch's transaction committed: keeps the engine state. */
   async commit(_batch: AlertBatch): Promise<void> {
-    await this.o.storage.put(ENGINE_STATE_KEY, this.engine.toJSON());
+    await this.persist();
+  }
+
+  /** Writes the devices whose state changed; removes the ones with nothing left to keep. */
+  private async persist(): Promise<void> {
+    const puts: [string, DeviceState][] = [];
+    const deletes: string[] = [];
+    for (const [id, state] of this.engine.takeDirty()) {
+      const key = ENGINE_STATE_PREFIX + id;
+      if (state) puts.push([key, state]);
+      else deletes.push(key);
+    }
+    for (let i = 0; i < puts.length; i += STORAGE_CHUNK) {
+      await this.o.storage.put(Object.fromEntries(puts.slice(i, i + STORAGE_CHUNK)));
+    }
+    for (let i = 0; i < deletes.length; i += STORAGE_CHUNK) {
+      await this.o.storage.delete(deletes.slice(i, i + STORAGE_CHUNK));
+    }
   }
 
   /** The batch's transaction failed: forget what the engine learnt from it (it will be replayed). */
   rollback(batch: AlertBatch): void {
-    this.engine = new AlertEngine(batch.before);
-    this.engine.setRules(this.snapshot.rules, this.snapshot.membership, new Date(0));
+    this.engine.restoreDevices(batch.before);
   }
 
   /** Sends what is due; returns the report and when to wake up next (null: nothing pending). */
@@ -132,3 +160,6 @@ export class TenantAlerting {
     return this.engine.firing();
   }
 }
+
+/** A Durable Object's own storage is a StateStorage (checked by the compiler). */
+export const fromDurableObjectStorage = (storage: DurableObjectStorage): StateStorage => storage;
