@@ -1,38 +1,15 @@
 // /api/alerts: the alerts the TenantHub raised (open and past), newest first, and acknowledging or
 // resolving one by hand. Both are audited; a manual resolve records who did it.
-import { type Alert, AlertListQuery } from '@tod/contracts';
+import { AlertListQuery } from '@tod/contracts';
 import { alerts } from '@tod/drizzle/schema';
 import { and, desc, eq, type SQL, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
+import { alertDto } from '../alerting/alert-dto';
 import type { AppEnv, Principal } from '../env';
 import { ApiError } from '../errors';
 import { inTenant, requireRole } from '../middleware/auth';
 import { pathId, readQuery } from '../validate';
 import { decodeCursor, encodeCursor, iso } from './dto';
-
-type AlertRow = typeof alerts.$inferSelect;
-
-export function alertDto(a: AlertRow): Alert {
-  return {
-    id: a.id,
-    ruleId: a.ruleId,
-    ruleName: a.ruleName,
-    metric: a.metric,
-    severity: a.severity,
-    deviceId: a.deviceId,
-    subject: a.subject,
-    state: a.state,
-    value: a.value,
-    threshold: a.threshold,
-    startedAt: iso(a.startedAt)!,
-    endedAt: iso(a.endedAt),
-    suppressed: a.suppressed,
-    acknowledgedBy: a.acknowledgedBy,
-    acknowledgedAt: iso(a.acknowledgedAt),
-    resolution: a.resolution,
-    resolvedBy: a.resolvedBy,
-  };
-}
 
 const notFound = () => new ApiError(404, 'not_found', 'alert not found');
 /** Who acted: the user, or the API key when no user stands behind it. */
