@@ -260,7 +260,7 @@ export async function deliverDue(o: DeliverOptions): Promise<DeliverReport> {
       id: string;
       attempts: number;
       channel: typeof notificationChannels.$inferSelect;
-      secrets: ChannelSecrets;
+      secrets: ChannelSecrets | null;
       payload: AlertNotice;
     }[] = [];
     for (const { d, c } of due) {
@@ -269,11 +269,12 @@ export async function deliverDue(o: DeliverOptions): Promise<DeliverReport> {
         .update(notificationDeliveries)
         .set({ attempts, nextAttemptAt: new Date(o.now.getTime() + CLAIM_MS), updatedAt: o.now })
         .where(eq(notificationDeliveries.id, d.id));
-      let secrets: ChannelSecrets = {};
+      let secrets: ChannelSecrets | null = null;
       try {
         secrets = await openChannelSecrets({ tx, kms: o.kms, tenantId: o.tenantId }, c.id, c.secretsEnc);
       } catch {
-        secrets = {};
+        // The KMS may be back next time: a retryable failure, recorded below.
+        secrets = null;
       }
       out.push({ id: d.id, attempts, channel: c, secrets, payload: d.payload as unknown as AlertNotice });
     }
@@ -282,6 +283,7 @@ export async function deliverDue(o: DeliverOptions): Promise<DeliverReport> {
   const results = await Promise.all(
     jobs.map(async (j): Promise<SendResult> => {
       if (!j.channel.enabled) return { ok: false, error: 'channel disabled', retryable: false };
+      if (!j.secrets) return { ok: false, error: 'the channel secrets could not be opened', retryable: true };
       return sendNotice(
         o.deps,
         { kind: j.channel.kind, config: j.channel.config, secrets: j.secrets },
