@@ -408,6 +408,20 @@ describe('alert rules', () => {
       200,
     );
     expect(patched).toMatchObject({ threshold: 95, fireAfter: 3, channelIds: [], scope: 'group' });
+
+    // Deleting the rule ends its open alerts (resolved by whoever deleted it); the history stays.
+    const dev = await device(w.tenantA, 'rule-delete');
+    const [open] = await w.sql<{ id: string }[]>`
+      INSERT INTO alerts (tenant_id, rule_id, rule_name, metric, severity, device_id, started_at)
+      VALUES (${w.tenantA}, ${rule.id as string}, 'CPU hot', 'cpu_load', 'warning', ${dev}, now()) RETURNING id`;
+    expect((await w.a.operator.delete(`/api/alert-rules/${rule.id}`)).status).toBe(204);
+    const after = await json<Record<string, unknown>>(await w.a.viewer.get(`/api/alerts/${open!.id}`), 200);
+    expect(after).toMatchObject({
+      state: 'resolved',
+      resolution: 'manual',
+      resolvedBy: w.userIds.operatorA,
+      ruleId: null,
+    });
   });
 
   it('refuses inconsistent rules, and scopes or channels of another tenant', async () => {

@@ -7,7 +7,7 @@ import {
   NameListQuery,
   UpdateAlertRuleRequest,
 } from '@tod/contracts';
-import { alertRuleChannels, alertRules, deviceGroups, devices, tags } from '@tod/drizzle/schema';
+import { alertRuleChannels, alertRules, alerts, deviceGroups, devices, tags } from '@tod/drizzle/schema';
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import { Hono } from 'hono';
 import type { Tx } from '../db';
@@ -173,6 +173,16 @@ alertRulesRoute.patch('/:id', requireRole('operator'), async (c) => {
 alertRulesRoute.delete('/:id', requireRole('operator'), async (c) => {
   const id = pathId(c);
   const row = await inTenant(c, async (s) => {
+    // Its open alerts end with it (afterwards they no longer name the rule the engine would resolve).
+    await s.tx
+      .update(alerts)
+      .set({
+        state: 'resolved',
+        resolution: 'manual',
+        resolvedBy: s.principal.userId ?? s.principal.id,
+        endedAt: new Date(),
+      })
+      .where(and(eq(alerts.ruleId, id), eq(alerts.state, 'firing')));
     const [r] = await s.tx.delete(alertRules).where(eq(alertRules.id, id)).returning();
     if (r) {
       await s.audit({
