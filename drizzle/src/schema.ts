@@ -13,6 +13,7 @@ import {
   pgTable,
   primaryKey,
   real,
+  smallint,
   text,
   timestamp,
   uuid,
@@ -400,6 +401,128 @@ export const metricWirelessRollup = pgTable(
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.deviceId, t.clientMac, t.resolution, t.bucket] })],
 );
+// ---------------------------------------------------------------------------------------------------------
+// Alerting (0004_alerting.sql)
+
+export const alertMetrics = [
+  'cpu_load',
+  'memory_used_pct',
+  'disk_used_pct',
+  'temperature',
+  'voltage',
+  'interface_rx_bps',
+  'interface_tx_bps',
+  'wireless_signal',
+  'device_offline',
+] as const;
+export const alertComparisons = ['gt', 'gte', 'lt', 'lte', 'eq', 'ne'] as const;
+export const alertSeverities = ['info', 'warning', 'critical'] as const;
+export const alertRuleScopes = ['all', 'group', 'tag', 'device'] as const;
+
+export const alertRules = pgTable('alert_rules', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  tenantId: uuid('tenant_id').notNull(),
+  name: text('name').notNull(),
+  metric: text('metric', { enum: alertMetrics }).notNull(),
+  comparison: text('comparison', { enum: alertComparisons }),
+  threshold: doublePrecision('threshold'),
+  durationSeconds: integer('duration_seconds').notNull().default(0),
+  severity: text('severity', { enum: alertSeverities }).notNull().default('warning'),
+  scope: text('scope', { enum: alertRuleScopes }).notNull().default('all'),
+  scopeTargetId: uuid('scope_target_id'),
+  interfaceName: text('interface_name'),
+  fireAfter: integer('fire_after').notNull().default(2),
+  clearAfter: integer('clear_after').notNull().default(2),
+  enabled: boolean('enabled').notNull().default(true),
+  createdAt: createdAt(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const notificationChannelKinds = ['email', 'webhook', 'slack'] as const;
+
+export const notificationChannels = pgTable('notification_channels', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  tenantId: uuid('tenant_id').notNull(),
+  name: text('name').notNull(),
+  kind: text('kind', { enum: notificationChannelKinds }).notNull(),
+  config: jsonb('config').$type<Record<string, unknown>>().notNull().default({}),
+  secretsEnc: bytea('secrets_enc'),
+  enabled: boolean('enabled').notNull().default(true),
+  createdAt: createdAt(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const alertRuleChannels = pgTable(
+  'alert_rule_channels',
+  {
+    tenantId: uuid('tenant_id').notNull(),
+    ruleId: uuid('rule_id').notNull(),
+    channelId: uuid('channel_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.ruleId, t.channelId] })],
+);
+
+export const alerts = pgTable('alerts', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  tenantId: uuid('tenant_id').notNull(),
+  ruleId: uuid('rule_id'),
+  ruleName: text('rule_name').notNull(),
+  metric: text('metric').notNull(),
+  severity: text('severity', { enum: alertSeverities }).notNull(),
+  deviceId: uuid('device_id').notNull(),
+  subject: text('subject').notNull().default(''),
+  state: text('state', { enum: ['firing', 'resolved'] })
+    .notNull()
+    .default('firing'),
+  value: doublePrecision('value'),
+  threshold: doublePrecision('threshold'),
+  startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
+  endedAt: timestamp('ended_at', { withTimezone: true }),
+  suppressed: boolean('suppressed').notNull().default(false),
+  acknowledgedBy: uuid('acknowledged_by'),
+  acknowledgedAt: timestamp('acknowledged_at', { withTimezone: true }),
+  resolution: text('resolution', { enum: ['auto', 'manual'] }),
+  resolvedBy: uuid('resolved_by'),
+  createdAt: createdAt(),
+});
+
+export const maintenanceWindows = pgTable('maintenance_windows', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  tenantId: uuid('tenant_id').notNull(),
+  name: text('name').notNull(),
+  scope: text('scope', { enum: ['fleet', 'group', 'device'] })
+    .notNull()
+    .default('fleet'),
+  scopeTargetId: uuid('scope_target_id'),
+  kind: text('kind', { enum: ['once', 'weekly'] }).notNull(),
+  startsAt: timestamp('starts_at', { withTimezone: true }),
+  endsAt: timestamp('ends_at', { withTimezone: true }),
+  weekdays: smallint('weekdays').array(),
+  startTime: text('start_time'),
+  durationMinutes: integer('duration_minutes'),
+  timeZone: text('time_zone'),
+  enabled: boolean('enabled').notNull().default(true),
+  createdAt: createdAt(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const notificationDeliveries = pgTable('notification_deliveries', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  tenantId: uuid('tenant_id').notNull(),
+  channelId: uuid('channel_id').notNull(),
+  alertId: uuid('alert_id'),
+  event: text('event', { enum: ['firing', 'resolved', 'test'] }).notNull(),
+  status: text('status', { enum: ['pending', 'sent', 'failed'] })
+    .notNull()
+    .default('pending'),
+  attempts: integer('attempts').notNull().default(0),
+  lastError: text('last_error'),
+  nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
+  payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+  sentAt: timestamp('sent_at', { withTimezone: true }),
+  createdAt: createdAt(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
 
 export const allTables = {
   tenants,
@@ -427,4 +550,10 @@ export const allTables = {
   metric_interfaces_rollup: metricInterfacesRollup,
   metric_health_rollup: metricHealthRollup,
   metric_wireless_rollup: metricWirelessRollup,
+  alert_rules: alertRules,
+  notification_channels: notificationChannels,
+  alert_rule_channels: alertRuleChannels,
+  alerts,
+  maintenance_windows: maintenanceWindows,
+  notification_deliveries: notificationDeliveries,
 };

@@ -57,6 +57,7 @@ const PG_ERRORS: Record<string, { status: ContentfulStatusCode; code: string; me
   '22008': { status: 400, code: 'invalid_request', message: 'a value is out of range' },
   '22003': { status: 400, code: 'invalid_request', message: 'a value is out of range' },
   '22021': { status: 400, code: 'invalid_request', message: 'a value has an invalid encoding' },
+  '22P05': { status: 400, code: 'invalid_request', message: 'a value has an invalid encoding' },
 };
 
 function postgresError(err: unknown): string | null {

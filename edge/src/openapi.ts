@@ -3,13 +3,17 @@
 // list and the routes the app actually serves are the same.
 import {
   AcceptInvitationRequest,
+  AlertListQuery,
   AuditListQuery,
   BootstrapEnrolRequest,
+  CreateAlertRuleRequest,
   CreateApiKeyRequest,
   CreateCollectorRequest,
   CreateDeviceGroupRequest,
   CreateDeviceRequest,
   CreateInvitationRequest,
+  CreateMaintenanceWindowRequest,
+  CreateNotificationChannelRequest,
   CreateTagRequest,
   CreateTenantRequest,
   DeviceListQuery,
@@ -22,8 +26,11 @@ import {
   SrpInitRequest,
   SrpVerifyRequest,
   SseQuery,
+  UpdateAlertRuleRequest,
   UpdateDeviceGroupRequest,
   UpdateDeviceRequest,
+  UpdateMaintenanceWindowRequest,
+  UpdateNotificationChannelRequest,
   UpdateTagRequest,
   UpdateTenantRequest,
   UpdateUserRequest,
@@ -224,6 +231,52 @@ export const ROUTE_DOCS: RouteDoc[] = [
     'The tenant hub’s ingest counters (stored, duplicates, dropped)',
   ),
   r('post', '/api/hub/maintenance', 'admin', 'live', 'Run partition, retention and rollup maintenance now'),
+  r('get', '/api/alert-rules', 'viewer', 'alerting', 'List alert rules', { query: NameListQuery }),
+  r('post', '/api/alert-rules', 'operator', 'alerting', 'Create an alert rule', {
+    body: CreateAlertRuleRequest,
+  }),
+  r('get', '/api/alert-rules/{id}', 'viewer', 'alerting', 'Get an alert rule'),
+  r('patch', '/api/alert-rules/{id}', 'operator', 'alerting', 'Update an alert rule', {
+    body: UpdateAlertRuleRequest,
+  }),
+  r('delete', '/api/alert-rules/{id}', 'operator', 'alerting', 'Delete an alert rule (its alerts stay)'),
+  r('get', '/api/alerts', 'viewer', 'alerting', 'Open and past alerts, newest first', {
+    query: AlertListQuery,
+  }),
+  r('get', '/api/alerts/{id}', 'viewer', 'alerting', 'Get an alert'),
+  r('post', '/api/alerts/{id}/acknowledge', 'operator', 'alerting', 'Acknowledge an alert'),
+  r('post', '/api/alerts/{id}/resolve', 'operator', 'alerting', 'Resolve an open alert by hand'),
+  r('get', '/api/maintenance-windows', 'viewer', 'alerting', 'List maintenance windows', {
+    query: NameListQuery,
+  }),
+  r('post', '/api/maintenance-windows', 'operator', 'alerting', 'Create a one-off or weekly window', {
+    body: CreateMaintenanceWindowRequest,
+  }),
+  r('get', '/api/maintenance-windows/{id}', 'viewer', 'alerting', 'Get a maintenance window'),
+  r('patch', '/api/maintenance-windows/{id}', 'operator', 'alerting', 'Update a maintenance window', {
+    body: UpdateMaintenanceWindowRequest,
+  }),
+  r('delete', '/api/maintenance-windows/{id}', 'operator', 'alerting', 'Delete a maintenance window'),
+  r('get', '/api/notification-channels', 'operator', 'alerting', 'List notification channels (no secrets)', {
+    query: NameListQuery,
+  }),
+  r('post', '/api/notification-channels', 'admin', 'alerting', 'Create an email, webhook or Slack channel', {
+    body: CreateNotificationChannelRequest,
+  }),
+  r('get', '/api/notification-channels/{id}', 'operator', 'alerting', 'Get a channel (secrets by name only)'),
+  r(
+    'patch',
+    '/api/notification-channels/{id}',
+    'admin',
+    'alerting',
+    'Update a channel (secrets write-only)',
+    {
+      body: UpdateNotificationChannelRequest,
+    },
+  ),
+  r('delete', '/api/notification-channels/{id}', 'admin', 'alerting', 'Delete a channel'),
+  r('post', '/api/notification-channels/{id}/test', 'admin', 'alerting', 'Send a test notification now'),
+  r('get', '/api/notification-channels/{id}/deliveries', 'operator', 'alerting', 'Recent deliveries'),
   r('get', '/api/openapi.json', 'public', 'meta', 'This document'),
   r('get', '/docs', 'public', 'meta', 'Swagger UI (not in production)'),
 ];

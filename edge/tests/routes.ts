@@ -1,6 +1,7 @@
 // Every API route with the least role it needs, a valid body, and how to get a fresh target for routes
 // that destroy or change state. The role matrix, the isolation probes and the bad-input sweep iterate it.
 import type { World } from './fixtures';
+import { ALERTING_ROUTES } from './routes-alerting';
 
 export type MinRole = 'super_admin' | 'admin' | 'operator' | 'viewer';
 
@@ -233,4 +234,5 @@ export const ROUTES: RouteCase[] = [
 
   { method: 'GET', path: '/api/hub/stats', min: 'admin', ok: 200 },
   { method: 'POST', path: '/api/hub/maintenance', min: 'admin', ok: 200 },
+  ...ALERTING_ROUTES,
 ];

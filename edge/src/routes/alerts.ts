@@ -1,0 +1,94 @@
+// /api/alerts: the alerts the TenantHub raised (open and past), newest first, and acknowledging or
+// resolving one by hand. Both are audited; a manual resolve records who did it.
+import { AlertListQuery } from '@tod/contracts';
+import { alerts } from '@tod/drizzle/schema';
+import { and, desc, eq, type SQL, sql } from 'drizzle-orm';
+import { Hono } from 'hono';
+import { alertDto } from '../alerting/alert-dto';
+import type { AppEnv, Principal } from '../env';
+import { ApiError } from '../errors';
+import { inTenant, requireRole } from '../middleware/auth';
+import { pathId, readQuery } from '../validate';
+import { decodeCursor, encodeCursor, iso } from './dto';
+
+const notFound = () => new ApiError(404, 'not_found', 'alert not found');
+/** Who acted: the user, or the API key when no user stands behind it. */
+const actorId = (p: Principal) => p.userId ?? p.id;
+
+export const alertsRoute = new Hono<AppEnv>();
+
+alertsRoute.get('/', requireRole('viewer'), async (c) => {
+  const q = readQuery(c, AlertListQuery);
+  const where: SQL[] = [];
+  if (q.state) where.push(eq(alerts.state, q.state));
+  if (q.severity) where.push(eq(alerts.severity, q.severity));
+  if (q.deviceId) where.push(eq(alerts.deviceId, q.deviceId));
+  if (q.ruleId) where.push(eq(alerts.ruleId, q.ruleId));
+  if (q.cursor) {
+    const cur = decodeCursor(q.cursor);
+    if (!cur || Number.isNaN(Date.parse(cur[0])))
+      throw new ApiError(400, 'invalid_request', 'invalid cursor');
+    where.push(sql`(${alerts.startedAt}, ${alerts.id}) < (${cur[0]}::timestamptz, ${cur[1]}::uuid)`);
+  }
+  const rows = await inTenant(c, ({ tx }) =>
+    tx
+      .select()
+      .from(alerts)
+      .where(and(...where))
+      .orderBy(desc(alerts.startedAt), desc(alerts.id))
+      .limit(q.limit + 1),
+  );
+  const page = rows.slice(0, q.limit);
+  const last = page[page.length - 1];
+  return c.json({
+    items: page.map(alertDto),
+    nextCursor: rows.length > q.limit && last ? encodeCursor(iso(last.startedAt)!, last.id) : null,
+  });
+});
+
+alertsRoute.get('/:id', requireRole('viewer'), async (c) => {
+  const id = pathId(c);
+  const row = await inTenant(
+    c,
+    async ({ tx }) => (await tx.select().from(alerts).where(eq(alerts.id, id)))[0],
+  );
+  if (!row) throw notFound();
+  return c.json(alertDto(row));
+});
+
+alertsRoute.post('/:id/acknowledge', requireRole('operator'), async (c) => {
+  const id = pathId(c);
+  const row = await inTenant(c, async (s) => {
+    const [cur] = await s.tx.select().from(alerts).where(eq(alerts.id, id)).for('update');
+    if (!cur) return null;
+    // Acknowledging twice keeps the first acknowledgement.
+    if (cur.acknowledgedAt) return cur;
+    const [a] = await s.tx
+      .update(alerts)
+      .set({ acknowledgedBy: actorId(s.principal), acknowledgedAt: new Date() })
+      .where(eq(alerts.id, id))
+      .returning();
+    await s.audit({ action: 'alert.acknowledge', targetType: 'alert', targetId: id });
+    return a;
+  });
+  if (!row) throw notFound();
+  return c.json(alertDto(row));
+});
+
+alertsRoute.post('/:id/resolve', requireRole('operator'), async (c) => {
+  const id = pathId(c);
+  const row = await inTenant(c, async (s) => {
+    const [cur] = await s.tx.select().from(alerts).where(eq(alerts.id, id)).for('update');
+    if (!cur) return null;
+    if (cur.state === 'resolved') throw new ApiError(409, 'conflict', 'the alert is already resolved');
+    const [a] = await s.tx
+      .update(alerts)
+      .set({ state: 'resolved', resolution: 'manual', resolvedBy: actorId(s.principal), endedAt: new Date() })
+      .where(eq(alerts.id, id))
+      .returning();
+    await s.audit({ action: 'alert.resolve', targetType: 'alert', targetId: id });
+    return a;
+  });
+  if (!row) throw notFound();
+  return c.json(alertDto(row));
+});
