@@ -1,7 +1,7 @@
 // One persistent API session per device (node-routeros, patched). Opens through the TLS tiers the device's
 // policy allows (CA-verified, then self-signed or anonymous DH, then plain API), bounds every command with a
 // timeout, and turns every failure into a status instead of an exception that escapes.
-import type { ConnectionOptions, TlsOptions } from 'node:tls';
+import { type ConnectionOptions, rootCertificates, type TlsOptions } from 'node:tls';
 import type { DeviceRegistration, PolledStatus, TlsTier } from '@tod/contracts';
 import { RouterOSAPI } from 'node-routeros';
 import type { Row } from '../poll/parse';
@@ -18,7 +18,7 @@ export interface DeviceTarget {
   tlsMode: TlsMode;
   username: string;
   password: string;
-  /** PEM of the CA that signs the device certificates, for the verified tier. */
+  /** PEM of the CA(s) that sign the device certificates, trusted for the verified tier besides Node's roots. */
   caPem?: string;
 }
 
@@ -54,7 +54,8 @@ function tlsOptions(tier: TlsTier, target: DeviceTarget): ConnectionOptions | un
   if (tier === 'verified') {
     return {
       rejectUnauthorized: true,
-      ...(target.caPem ? { ca: target.caPem } : {}),
+      // `ca` replaces Node's roots; keep them so publicly signed devices still verify.
+      ...(target.caPem ? { ca: [...rootCertificates, target.caPem] } : {}),
       servername: servername(target.host),
     };
   }
