@@ -30,6 +30,8 @@ export interface CollectorDeps {
   config: CollectorConfig;
   logger: Logger;
   clock?: Clock;
+  /** Where in its first interval each device's first poll falls, uniform in [0, 1); for deterministic tests. */
+  random?: () => number;
   /** Overrides the outbox location (default: <state dir>/outbox). */
   outboxDir?: string;
 }
@@ -101,6 +103,7 @@ export class Collector {
     this.metrics.gauge('tod_collector_polls_in_flight', 'Polls running now', () => this.scheduler.polling);
     this.scheduler = new PollScheduler({
       clock: this.clock,
+      ...(this.deps.random ? { random: this.deps.random } : {}),
       intervalMs: config.POLL_INTERVAL_S * 1000,
       maxConcurrent: config.MAX_CONCURRENT_POLLS,
       breaker: {

@@ -60,12 +60,12 @@ function tlsOptions(tier: TlsTier, target: DeviceTarget): ConnectionOptions | un
     };
   }
   // Unverified: a self-signed certificate, or RouterOS API-SSL without any certificate (anonymous DH, TLS 1.2).
-  return {
-    rejectUnauthorized: false,
-    ciphers: 'DEFAULT:ADH-AES256-GCM-SHA384:ADH-AES128-GCM-SHA256:ADH-AES256-SHA256:@SECLEVEL=0',
-    maxVersion: 'TLSv1.2',
-  };
+  return { rejectUnauthorized: false, ciphers: UNVERIFIED_CIPHERS, maxVersion: 'TLSv1.2' };
 }
+
+/** Strong ciphers first, anonymous DH last. Not `DEFAULT:ADH-…`: DEFAULT carries `!aNULL`, and OpenSSL never adds
+ * back what a `!` removed, so such a list offered no ADH cipher at all and every certificate-less device failed. */
+export const UNVERIFIED_CIPHERS = 'HIGH:!eNULL:!MD5:!PSK:!SRP:!CAMELLIA:!ARIA:+aNULL:@SECLEVEL=0';
 
 function servername(host: string): string | undefined {
   return /^[\d.]+$|:/.test(host) ? undefined : host;
@@ -75,13 +75,19 @@ const AUTH_FAILURE = /CANTLOGIN|invalid user name or password|cannot log in|not 
 const TLS_FAILURE =
   /certificate|self[- ]signed|SSL|TLS|handshake|EPROTO|ERR_SSL|UNABLE_TO_VERIFY|DEPTH_ZERO|ALTNAME|wrong version number/i;
 
-export function classifyFailure(err: unknown, tier: TlsTier): SessionError {
+/** A connection the API-SSL port accepted and then reset: the handshake was refused (RouterOS without a usable
+ * certificate for what the client asked, or something else than API-SSL on the port). Refused is unreachable. */
+const RESET_IN_HANDSHAKE = /ECONNRESET|disconnected before secure TLS connection/i;
+
+/** `opening`: the failure happened while connecting and logging in, not on an established session. */
+export function classifyFailure(err: unknown, tier: TlsTier, opening = false): SessionError {
   const message = err instanceof Error ? err.message : String(err);
   const code = (err as { errno?: unknown; code?: unknown })?.errno ?? (err as { code?: unknown })?.code;
   const text = `${String(code ?? '')} ${message}`;
   if (AUTH_FAILURE.test(text))
     return new SessionError('auth_failed', 'the device refused the username or password');
-  if (tier !== 'plain' && TLS_FAILURE.test(text)) return new SessionError('tls_failed', `TLS: ${message}`);
+  if (tier !== 'plain' && (TLS_FAILURE.test(text) || (opening && RESET_IN_HANDSHAKE.test(text))))
+    return new SessionError('tls_failed', `TLS: ${message}`);
   return new SessionError('unreachable', message || String(code ?? 'connection failed'));
 }
 
@@ -121,7 +127,7 @@ export class RouterSession {
         return new RouterSession(api, tier, opts);
       } catch (err) {
         destroy(api);
-        const failure = classifyFailure(err, tier);
+        const failure = classifyFailure(err, tier, true);
         if (failure.status === 'auth_failed') throw failure;
         if (!worst || (worst.status === 'unreachable' && failure.status === 'tls_failed')) worst = failure;
       }
