@@ -214,7 +214,11 @@ describe('TLS tiers and failure statuses', () => {
     );
     await rig.clock.advance(10_000);
     const seen = await until(
-      () => ids.map((id) => tap.of(id, 'status')[0]?.data),
+      () =>
+        ids.map((id) => {
+          const e = tap.of(id, 'status')[0];
+          return e?.kind === 'status' ? e.data : undefined;
+        }),
       (s) => s.every((x) => x !== undefined),
       30_000,
       'a status per device',
