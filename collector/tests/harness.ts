@@ -1,11 +1,13 @@
 // What the collector's tests against the simulator share: a real nats-server with stream TOD, a collector
 // identity whose key seals device credentials, registry entries written the way the edge writes them, and a
 // JetStream consumer that reads back what the collector published.
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -18,9 +20,10 @@ import {
   EVENT_STREAM,
   type EventKind,
 } from '@tod/contracts';
-import { CompactEncrypt, type CryptoKey, generateKeyPair } from 'jose';
+import { CompactEncrypt, type CryptoKey, exportJWK, generateKeyPair } from 'jose';
 import { onFileEnd } from '../../tests/env/cleanup';
 import type { CollectorMetrics } from '../src/metrics';
+import { saveState } from '../src/state';
 
 export type CollectorKeys = { publicKey: CryptoKey; privateKey: CryptoKey };
 
@@ -212,4 +215,102 @@ export function makeCa(dir: string): { caKey: string; caCert: string } {
     caKey: readFileSync(join(dir, 'ca.key'), 'utf8'),
     caCert: readFileSync(join(dir, 'ca.crt'), 'utf8'),
   };
+}
+
+/** The state directory `tod-collector enroll` leaves behind (collector.json, mode 0600), for a given identity. */
+export async function prepareState(
+  dir: string,
+  ids: { tenantId: string; collectorId: string; natsUrl: string },
+): Promise<CollectorKeys> {
+  const keys = await newCollectorKeys();
+  await saveState(dir, {
+    v: 1,
+    tenantId: ids.tenantId,
+    collectorId: ids.collectorId,
+    natsUrl: ids.natsUrl,
+    edgeUrl: 'http://127.0.0.1:9',
+    privateKeyJwk: (await exportJWK(keys.privateKey)) as Record<string, unknown>,
+    publicKeyJwk: (await exportJWK(keys.publicKey)) as Record<string, unknown>,
+    enrolledAt: new Date().toISOString(),
+  });
+  return keys;
+}
+
+const BIN = fileURLToPath(new URL('../bin/tod-collector.mjs', import.meta.url));
+
+export interface CollectorProcess {
+  child: ChildProcess;
+  /** JSON log lines (pino) so far. */
+  logs: string[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Runs the real `tod-collector run` as a child process (what systemd would start). */
+export function spawnCollector(env: Record<string, string>): CollectorProcess {
+  const child = spawn(process.execPath, [BIN, 'run'], {
+    env: { ...process.env, METRICS_PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  let tail = '';
+  const onData = (chunk: Buffer) => {
+    const text = tail + chunk.toString('utf8');
+    const lines = text.split('\n');
+    tail = lines.pop() ?? '';
+    logs.push(...lines.filter((l) => l));
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  onFileEnd(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  });
+  return { child, logs, exited };
+}
+
+export interface OutboxLine {
+  id: string;
+  subject: string;
+  kind: EventKind;
+  payload: string;
+}
+
+/** What a collector's outbox holds on disk and has not had acknowledged (segments minus their cursors). */
+export function readOutbox(dir: string): OutboxLine[] {
+  if (!existsSync(dir)) return [];
+  const out: OutboxLine[] = [];
+  for (const name of readdirSync(dir)
+    .filter((n) => /^seg-\d{12}\.jsonl$/.test(n))
+    .sort()) {
+    let text: string;
+    try {
+      text = readFileSync(join(dir, name), 'utf8');
+    } catch {
+      continue; // acknowledged and deleted while we listed
+    }
+    const cursor = join(dir, `${name}.acked`);
+    const acked = existsSync(cursor) ? Number(readFileSync(cursor, 'utf8').trim()) || 0 : 0;
+    const lines = text.split('\n').filter((l) => {
+      try {
+        JSON.parse(l);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    out.push(...lines.slice(acked).map((l) => JSON.parse(l) as OutboxLine));
+  }
+  return out;
+}
+
+/** A loopback port free right now (bind 0, read it, release it). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
 }
