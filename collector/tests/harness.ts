@@ -170,10 +170,18 @@ export async function until<T>(
 ): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > deadline)
-      throw new Error(`${what} not reached in ${ms} ms; last: ${JSON.stringify(v).slice(0, 800)}`);
+    // A read may fail while a server restarts; that is "not yet", and the last failure is reported.
+    let last: { value: T } | { error: unknown };
+    try {
+      last = { value: await read() };
+      if (ok(last.value)) return last.value;
+    } catch (error) {
+      last = { error };
+    }
+    if (Date.now() > deadline) {
+      const seen = 'value' in last ? JSON.stringify(last.value) : String(last.error);
+      throw new Error(`${what} not reached in ${ms} ms; last: ${seen?.slice(0, 800)}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -269,6 +277,17 @@ export function spawnCollector(env: Record<string, string>): CollectorProcess {
     await exited;
   });
   return { child, logs, exited };
+}
+
+/** Log lines at error level or worse (pino: 50+), and anything on the process output that is not a log line. */
+export function errorLines(logs: string[]): string[] {
+  return logs.filter((line) => {
+    try {
+      return (JSON.parse(line) as { level?: number }).level! >= 50;
+    } catch {
+      return true;
+    }
+  });
 }
 
 export interface OutboxLine {

@@ -13,6 +13,7 @@ import { onFileEnd } from '../../tests/env/cleanup';
 import { ensureEventStream } from '../src/relay/relay';
 import {
   type CollectorKeys,
+  errorLines,
   prepareState,
   readOutbox,
   readStream,
@@ -117,6 +118,8 @@ describe('tod-collector process killed with SIGKILL mid-cycle', { timeout: 120_0
     );
     second.child.kill('SIGTERM');
     expect(await second.exited).toMatchObject({ code: 0 });
+    expect(errorLines(first.logs)).toEqual([]);
+    expect(errorLines(second.logs)).toEqual([]);
 
     const stream = await readStream(nc);
     const ids = stream.map((s) => s.msgId);

@@ -1,0 +1,165 @@
+// nats-server stopped for 60 s (real time, as issue #4 says: this file takes about 75 s) under a running
+// `tod-collector run` process, then restarted on the same port and store: no status or config event is lost
+// and none is stored twice. The collector keeps polling through the outage; its events wait in the on-disk
+// outbox and drain in order once the server is back.
+import { join } from 'node:path';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { RouterOSAPI } from 'node-routeros';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type NatsHandle, startNats } from '../../scripts/services/nats';
+import { type Fleet, startFleet } from '../../simulator/src/fleet';
+import { onFileEnd } from '../../tests/env/cleanup';
+import { ensureEventStream } from '../src/relay/relay';
+import {
+  errorLines,
+  freePort,
+  type OutboxLine,
+  prepareState,
+  readOutbox,
+  readStream,
+  registerDevice,
+  spawnCollector,
+  tempDir,
+  until,
+  uuid,
+} from './harness';
+
+const OUTAGE_MS = 60_000;
+const TENANT = uuid(0xa, 5);
+const COLLECTOR = uuid(0xc, 5);
+const DEVICES = 4;
+const deviceId = (i: number) => uuid(0xd, 0x500 + i);
+
+let nats: NatsHandle | undefined;
+let natsOpts: Parameters<typeof startNats>[0];
+let nc: NatsConnection;
+let fleet: Fleet;
+let stateDir: string;
+
+beforeAll(async () => {
+  // Fixed ports and store directory, so the restarted server is the same server to its clients.
+  natsOpts = {
+    dir: await tempDir('tod-col-outage-nats-'),
+    port: await freePort(),
+    wsPort: await freePort(),
+    monitorPort: await freePort(),
+  };
+  nats = await startNats(natsOpts);
+  onFileEnd(async () => {
+    await nats?.stop();
+  });
+  nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+  onFileEnd(() => nc.close());
+  await ensureEventStream(nc);
+  fleet = await startFleet({ devices: DEVICES, tls: false });
+  onFileEnd(() => fleet.stop());
+  stateDir = await tempDir('tod-col-outage-');
+  const keys = await prepareState(stateDir, { tenantId: TENANT, collectorId: COLLECTOR, natsUrl: nats.url });
+  for (const d of fleet.manifest.devices) {
+    await registerDevice(nc, { tenantId: TENANT, collectorId: COLLECTOR }, keys.publicKey, {
+      deviceId: deviceId(d.index),
+      port: d.port,
+      tlsMode: 'plain',
+      pollIntervalSeconds: 10,
+    });
+  }
+});
+
+async function renameDevice(i: number, name: string): Promise<void> {
+  const m = fleet.manifest.devices[i]!;
+  const api = new RouterOSAPI({ host: m.host, port: m.port, user: 'admin', password: 'admin', timeout: 5 });
+  api.on('error', () => {});
+  await api.connect();
+  await api.write(['/system/identity/set', `=name=${name}`]);
+  await api.close();
+}
+
+const kinds = (lines: OutboxLine[], kind: string, i: number) =>
+  lines.filter((l) => l.kind === kind && l.subject.includes(deviceId(i)));
+
+describe(`nats-server down for ${OUTAGE_MS / 1000} s under a running collector`, { timeout: 150_000 }, () => {
+  it('loses no status or config event and stores none twice', async () => {
+    const outboxDir = join(stateDir, 'outbox');
+    const collector = spawnCollector({ TOD_COLLECTOR_STATE_DIR: stateDir });
+    // A round before the outage, so the next poll of device 0 sees its configuration change.
+    await until(
+      () => readStream(nc),
+      (ev) =>
+        Array.from({ length: DEVICES }, (_, i) =>
+          ev.filter((s) => s.event.deviceId === deviceId(i) && s.event.kind === 'status'),
+        ).every((s) => s.length >= 1),
+      40_000,
+      'a round in the stream',
+    );
+    const before = await readStream(nc);
+
+    await nats!.stop();
+    nats = undefined;
+    const down = Date.now();
+    await renameDevice(0, 'renamed-during-outage');
+    // The outage lasts OUTAGE_MS of real time (the requirement, not a synchronisation): meanwhile the
+    // collector keeps polling and its outbox grows with statuses and the configuration change.
+    const pending = await until(
+      () => readOutbox(outboxDir),
+      (lines) =>
+        Date.now() - down >= OUTAGE_MS &&
+        kinds(lines, 'config-changed', 0).length === 1 &&
+        Array.from({ length: DEVICES }, (_, i) => kinds(lines, 'status', i).length >= 3).every(Boolean),
+      OUTAGE_MS + 30_000,
+      'an outage of at least 60 s with events waiting in the outbox',
+    );
+    expect(collector.child.exitCode).toBeNull();
+
+    nats = await startNats(natsOpts);
+    const up = Date.now();
+    expect(up - down).toBeGreaterThanOrEqual(OUTAGE_MS);
+    // Drained, and polling goes on: every device has a status newer than the outage in the stream.
+    const pendingIds = new Set(pending.map((l) => l.id));
+    await until(
+      async () => ({ outbox: readOutbox(outboxDir).length, stream: await readStream(nc) }),
+      (s) =>
+        s.outbox === 0 &&
+        Array.from({ length: DEVICES }, (_, i) =>
+          s.stream.some(
+            (e) =>
+              e.event.deviceId === deviceId(i) &&
+              e.event.kind === 'status' &&
+              !pendingIds.has(e.msgId) &&
+              Date.parse(e.event.at) > up,
+          ),
+        ).every(Boolean),
+      60_000,
+      'outbox drained and a round after the restart',
+    );
+    collector.child.kill('SIGTERM');
+    expect(await collector.exited).toMatchObject({ code: 0 });
+    expect(errorLines(collector.logs)).toEqual([]);
+
+    const stream = await readStream(nc);
+    const ids = stream.map((s) => s.msgId);
+    expect(new Set(ids).size).toBe(ids.length);
+    const stored = new Map(stream.map((s) => [s.msgId, s.event]));
+    // Every status and config event recorded during the outage is in the stream, as recorded.
+    const kept = pending.filter((l) => l.kind === 'status' || l.kind === 'config-changed');
+    expect(kept.filter((l) => !stored.has(l.id))).toEqual([]);
+    for (const l of kept) expect(stored.get(l.id)).toEqual(JSON.parse(l.payload));
+    // In the order they were recorded, per device.
+    for (let i = 0; i < DEVICES; i++) {
+      const recorded = kinds(pending, 'status', i).map((l) => l.id);
+      const inStream = stream.filter((s) => recorded.includes(s.msgId)).map((s) => s.msgId);
+      expect(inStream).toEqual(recorded);
+    }
+    // Everything from before the outage survived the restart of the server too.
+    for (const s of before) expect(stored.has(s.msgId)).toBe(true);
+    const change = stream.find((s) => s.event.kind === 'config-changed');
+    expect(change?.event.deviceId).toBe(deviceId(0));
+    expect(
+      stream.some(
+        (s) =>
+          s.event.kind === 'resource' &&
+          s.event.deviceId === deviceId(0) &&
+          s.event.data.identity === 'renamed-during-outage',
+      ),
+    ).toBe(true);
+  });
+});
