@@ -124,6 +124,7 @@ export class RouterSession {
       api.on('error', () => {});
       try {
         await withTimeout(api.connect(), opts.connectTimeoutMs, 'connection timed out');
+        keepOpenWhileIdle(api);
         return new RouterSession(api, tier, opts);
       } catch (err) {
         destroy(api);
@@ -195,6 +196,15 @@ function toRow(obj: object): Row {
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** node-routeros applies its `timeout` (our connect timeout) to the socket for good: a session idle that long
+ * between polls (10 s against a 60 s interval) was torn down and every poll logged in again. Once logged in,
+ * every command has its own timeout here, so the idle timer goes. */
+function keepOpenWhileIdle(api: RouterOSAPI): void {
+  const socket = (api as unknown as { connector?: { socket?: { setTimeout(ms: number): void } } }).connector
+    ?.socket;
+  socket?.setTimeout(0);
 }
 
 function destroy(api: RouterOSAPI): void {
