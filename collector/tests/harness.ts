@@ -325,11 +325,28 @@ export function readOutbox(dir: string): OutboxLine[] {
   return out;
 }
 
-/** A loopback port free right now (bind 0, read it, release it). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
+/** A loopback port free now and outside the kernel's ephemeral range, so no outgoing connection takes it while
+ * a server that listened on it is down (for restarting a server on the same port). */
+export async function stablePort(): Promise<number> {
+  let low = 32768;
+  try {
+    low =
+      Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low;
+  } catch {
+    // not Linux: keep the common default
+  }
+  const from = 10_000;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = from + Math.floor(Math.random() * Math.max(1, low - from));
+    const server = createServer();
+    const ok = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (ok) {
+      await new Promise<void>((r) => server.close(() => r()));
+      return port;
+    }
+  }
+  throw new Error('no free port below the ephemeral range');
 }

@@ -13,14 +13,15 @@ import { type Fleet, startFleet } from '../../simulator/src/fleet';
 import { onFileEnd } from '../../tests/env/cleanup';
 import { ensureEventStream } from '../src/relay/relay';
 import {
+  type CollectorKeys,
   errorLines,
-  freePort,
   type OutboxLine,
   prepareState,
   readOutbox,
   readStream,
   registerDevice,
   spawnCollector,
+  stablePort,
   tempDir,
   until,
   uuid,
@@ -37,15 +38,11 @@ let natsOpts: Parameters<typeof startNats>[0];
 let nc: NatsConnection;
 let fleet: Fleet;
 let stateDir: string;
+let keys: CollectorKeys;
 
 beforeAll(async () => {
-  // Fixed ports and store directory, so the restarted server is the same server to its clients.
-  natsOpts = {
-    dir: await tempDir('tod-col-outage-nats-'),
-    port: await freePort(),
-    wsPort: await freePort(),
-    monitorPort: await freePort(),
-  };
+  // A fixed client port and store directory, so the restarted server is the same server to its clients.
+  natsOpts = { dir: await tempDir('tod-col-outage-nats-'), port: await stablePort() };
   nats = await startNats(natsOpts);
   onFileEnd(async () => {
     await nats?.stop();
@@ -56,7 +53,7 @@ beforeAll(async () => {
   fleet = await startFleet({ devices: DEVICES, tls: false });
   onFileEnd(() => fleet.stop());
   stateDir = await tempDir('tod-col-outage-');
-  const keys = await prepareState(stateDir, { tenantId: TENANT, collectorId: COLLECTOR, natsUrl: nats.url });
+  keys = await prepareState(stateDir, { tenantId: TENANT, collectorId: COLLECTOR, natsUrl: nats.url });
   for (const d of fleet.manifest.devices) {
     await registerDevice(nc, { tenantId: TENANT, collectorId: COLLECTOR }, keys.publicKey, {
       deviceId: deviceId(d.index),
@@ -138,6 +135,20 @@ describe(`nats-server down for ${OUTAGE_MS / 1000} s under a running collector`,
         ).every(Boolean),
       60_000,
       'outbox drained and a round after the restart',
+    );
+    // The registry watch survived the restart too: a device added now is polled within an interval.
+    const late = uuid(0xd, 0x5ff);
+    await registerDevice(nc, { tenantId: TENANT, collectorId: COLLECTOR }, keys.publicKey, {
+      deviceId: late,
+      port: fleet.manifest.devices[0]!.port,
+      tlsMode: 'plain',
+      pollIntervalSeconds: 10,
+    });
+    await until(
+      () => readStream(nc, `tod.evt.${TENANT}.${late}.status`),
+      (ev) => ev.length > 0,
+      30_000,
+      'a device registered after the restart polled',
     );
     collector.child.kill('SIGTERM');
     expect(await collector.exited).toMatchObject({ code: 0 });
