@@ -123,6 +123,8 @@ describe('tod-collector process killed with SIGKILL mid-cycle', { timeout: 120_0
     );
     second.child.kill('SIGTERM');
     expect(await second.exited).toMatchObject({ code: 0 });
+    // SIGTERM finished the polls in flight and flushed their events: nothing left on disk.
+    expect(readOutbox(outboxDir)).toEqual([]);
     expect(errorLines(first.logs)).toEqual([]);
     expect(errorLines(second.logs)).toEqual([]);
 

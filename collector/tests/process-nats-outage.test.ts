@@ -152,6 +152,8 @@ describe(`nats-server down for ${OUTAGE_MS / 1000} s under a running collector`,
     );
     collector.child.kill('SIGTERM');
     expect(await collector.exited).toMatchObject({ code: 0 });
+    // SIGTERM finished the polls in flight and flushed their events: nothing left on disk.
+    expect(readOutbox(outboxDir)).toEqual([]);
     expect(errorLines(collector.logs)).toEqual([]);
 
     const stream = await readStream(nc);
