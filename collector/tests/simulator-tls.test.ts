@@ -46,7 +46,7 @@ beforeAll(async () => {
   caFile = join(dir, 'devices-ca.pem');
   await writeFile(caFile, ca.caCert);
   caFleet = await startFleet({ devices: 1, boards: ['rb5009'], tls: { mode: 'ca-signed', ...ca } });
-  selfSignedFleet = await startFleet({ devices: 4, boards: ['rb5009'], tls: { mode: 'self-signed' } });
+  selfSignedFleet = await startFleet({ devices: 5, boards: ['rb5009'], tls: { mode: 'self-signed' } });
   adhFleet = await startFleet({ devices: 1, boards: ['hap-ax3'], tls: { mode: 'adh' } });
   onFileEnd(async () => {
     await Promise.all([caFleet.stop(), selfSignedFleet.stop(), adhFleet.stop()]);
@@ -244,12 +244,14 @@ describe('circuit breaker', () => {
       { BREAKER_THRESHOLD: '3', BREAKER_BASE_S: '30', BREAKER_MAX_S: '60' },
       () => 0,
     );
-    const device = selfSignedFleet.device(3); // unreachable (connection refused) until cleared
-    await device.setFaults({ unreachable: true });
+    // Failing by refusing the login: a fault cleared in place. (Clearing `unreachable` makes the simulator
+    // listen again on the same ephemeral port, which another socket on a busy machine may have taken.)
+    const device = selfSignedFleet.device(4);
+    await device.setFaults({ refuseLogin: true });
     const id = uuid(0xd, 0x200);
     await registerDevice(nc, { tenantId: TENANT, collectorId: rig.collectorId }, rig.keys.publicKey, {
       deviceId: id,
-      ...on(selfSignedFleet, 3),
+      ...on(selfSignedFleet, 4),
       tlsMode: 'plain',
       pollIntervalSeconds: 10,
     });
@@ -302,7 +304,7 @@ describe('circuit breaker', () => {
     expect(tap.of(id, 'status').map((e) => e.kind === 'status' && e.data.consecutiveFailures)).toEqual([
       1, 2, 3, 4, 5,
     ]);
-    expect(tap.of(id, 'status').every((e) => e.kind === 'status' && e.data.status === 'unreachable')).toBe(
+    expect(tap.of(id, 'status').every((e) => e.kind === 'status' && e.data.status === 'auth_failed')).toBe(
       true,
     );
 

@@ -44,6 +44,24 @@ describe('reply pipe', () => {
     expect(Buffer.concat(writes).equals(Buffer.concat([a, b]))).toBe(true);
   });
 
+  it('queues a sentence sent after the faults were cleared behind one still being fragmented', async () => {
+    const a = encodeSentence(['!re', '=a=1']);
+    const b = encodeSentence(['!done']);
+    let faults: FaultSet = { fragment: { every: 1, gapMs: 1 } };
+    const writes: Buffer[] = [];
+    const pipe = new ReplyPipe(
+      { write: (w) => writes.push(Buffer.from(w)), destroy: () => {} },
+      () => faults,
+      () => true,
+    );
+    pipe.send(a);
+    await new Promise((r) => setTimeout(r, 3)); // a is being written byte by byte
+    faults = {}; // as DeviceServer.setFaults does: a new set
+    pipe.send(b);
+    await settle();
+    expect(Buffer.concat(writes).equals(Buffer.concat([a, b]))).toBe(true);
+  });
+
   it('leaves login replies alone unless the scope is all', () => {
     const s = encodeSentence(['!done']);
     const before = pipeWith({ dropMidSentence: true }, false);
