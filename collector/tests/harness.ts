@@ -130,6 +130,24 @@ export class StreamTap {
       .filter((e) => e.deviceId === deviceId && (kind === undefined || e.kind === kind));
   }
 
+  /** Waits until the collector's outbox is empty and this tap has everything the stream holds by then. */
+  async settle(nc: NatsConnection, collector: { outboxDepth: number }): Promise<void> {
+    await until(
+      () => collector.outboxDepth,
+      (n) => n === 0,
+      30_000,
+      'outbox drained',
+    );
+    const info = await (await jetstream(nc).streams.get(EVENT_STREAM.name)).info();
+    const last = info.state.last_seq;
+    await until(
+      () => this.events.at(-1)?.seq ?? 0,
+      (seq) => seq >= last,
+      30_000,
+      'stream tap caught up',
+    );
+  }
+
   async stop(): Promise<void> {
     this.stopper?.();
     this.stopper = undefined;

@@ -97,12 +97,7 @@ async function pollRound(ms: number): Promise<void> {
     20_000,
     'status events',
   );
-  await until(
-    () => collector.outboxDepth,
-    (n) => n === 0,
-    20_000,
-    'outbox drained',
-  );
+  await tap.settle(nc, collector);
 }
 
 const sample = (e: DeviceEvent, name: string | undefined) =>

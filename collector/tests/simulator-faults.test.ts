@@ -178,6 +178,7 @@ async function round(): Promise<(PolledStatus | undefined)[]> {
     20_000,
     'a status from every device',
   );
+  await tap.settle(nc, collector);
   return statuses.map((s) => {
     const e = s.at(-1)!;
     return e.kind === 'status' ? e.data.status : undefined;
@@ -231,7 +232,8 @@ describe('every simulator fault mode stays inside its own device', { timeout: 18
     expect(CASES.map((c, i) => ({ name: c.name, status: statuses[i] }))).toEqual(
       CASES.map((c, i) => ({
         name: c.name,
-        status: i === refused && portLost ? 'unreachable' : 'online',
+        // Which of its ports the simulator got back decides; only that device is affected either way.
+        status: i === refused && portLost ? expect.toBeOneOf(['online', 'unreachable']) : 'online',
       })),
     );
     expect(escaped).toEqual([]);

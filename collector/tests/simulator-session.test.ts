@@ -73,6 +73,7 @@ async function poll(): Promise<void> {
     20_000,
     'its status',
   );
+  await tap.settle(nc, collector);
 }
 
 const logins = () =>

@@ -229,7 +229,15 @@ describe('TLS tiers and failure statuses', () => {
     const byName = (n: string) => got.find((g) => g.name === n)!;
     expect(byName('self-signed, strict').reason).toMatch(/^TLS: /);
     expect(byName('wrong password over TLS').reason).not.toContain('not-admin');
-    // Online devices published their resource too; failed ones only their status.
+    // Online devices published their resource too (right after their status); failed ones only their status.
+    const online = ids.filter((_, i) => cases[i]!.expect.status === 'online');
+    await until(
+      () => online.filter((id) => tap.of(id, 'resource').length === 0),
+      (waiting) => waiting.length === 0,
+      20_000,
+      'resource events of the online devices',
+    );
+    await tap.settle(nc, rig.collector);
     cases.forEach((c, i) => {
       expect(tap.of(ids[i]!, 'resource').length > 0).toBe(c.expect.status === 'online');
     });
@@ -281,6 +289,7 @@ describe('circuit breaker', () => {
         15_000,
         'status event',
       );
+      await tap.settle(nc, rig.collector);
       return 'poll';
     };
     const outcomes: string[] = [await step(0)];
