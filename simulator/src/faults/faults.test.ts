@@ -12,7 +12,12 @@ function pipeWith(faults: FaultSet, loggedIn = true) {
   );
   return { pipe, writes, isDestroyed: () => destroyed };
 }
-const settle = () => new Promise((r) => setTimeout(r, 30));
+/** Waits (polling, not a fixed sleep) until `bytes` have been written. */
+async function written(writes: Buffer[], bytes: number): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (writes.reduce((n, w) => n + w.length, 0) < bytes && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 5));
+}
 
 describe('reply pipe', () => {
   it('writes each sentence in exactly one write when there are no faults', () => {
@@ -26,7 +31,7 @@ describe('reply pipe', () => {
     const s = encodeSentence(['!re', `=comment=${'c'.repeat(0x80)}`]);
     const { pipe, writes } = pipeWith({ fragment: { at: [5, s.length - 1], gapMs: 1 } });
     pipe.send(s);
-    await settle();
+    await written(writes, s.length);
     expect(writes.map((w) => w.length)).toEqual([5, s.length - 6, 1]);
     expect(writes[0]?.[4]).toBe(0x80);
     expect(writes[2]).toEqual(Buffer.from([0]));
@@ -39,7 +44,7 @@ describe('reply pipe', () => {
     const { pipe, writes } = pipeWith({ fragment: { every: 1, gapMs: 0 } });
     pipe.send(a);
     pipe.send(b);
-    await settle();
+    await written(writes, a.length + b.length);
     expect(writes.every((w) => w.length === 1)).toBe(true);
     expect(Buffer.concat(writes).equals(Buffer.concat([a, b]))).toBe(true);
   });
@@ -58,7 +63,7 @@ describe('reply pipe', () => {
     await new Promise((r) => setTimeout(r, 3)); // a is being written byte by byte
     faults = {}; // as DeviceServer.setFaults does: a new set
     pipe.send(b);
-    await settle();
+    await written(writes, a.length + b.length);
     expect(Buffer.concat(writes).equals(Buffer.concat([a, b]))).toBe(true);
   });
 
