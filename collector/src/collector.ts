@@ -1,5 +1,6 @@
 // The collector's wiring, one way: registry (which devices) → scheduler (when) → session (one per device) →
 // poll (what) → relay (outbox → JetStream). Everything a device does wrong ends as that device's status.
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -29,6 +30,8 @@ export interface CollectorDeps {
   config: CollectorConfig;
   logger: Logger;
   clock?: Clock;
+  /** Where in its first interval each device's first poll falls, uniform in [0, 1); for deterministic tests. */
+  random?: () => number;
   /** Overrides the outbox location (default: <state dir>/outbox). */
   outboxDir?: string;
 }
@@ -62,6 +65,7 @@ export class Collector {
   private relay!: Relay;
   private outbox!: Outbox;
   private registry: DeviceRegistry | undefined;
+  private caPem: string | undefined;
 
   constructor(private readonly deps: CollectorDeps) {
     this.clock = deps.clock ?? systemClock;
@@ -77,6 +81,7 @@ export class Collector {
 
   async start(): Promise<void> {
     const { config, identity, nc, logger } = this.deps;
+    if (config.TLS_CA_FILE) this.caPem = await readFile(config.TLS_CA_FILE, 'utf8');
     this.outbox = await Outbox.open({
       dir: this.deps.outboxDir ?? join(config.TOD_COLLECTOR_STATE_DIR, 'outbox'),
       maxBytes: config.OUTBOX_MAX_MB * 1024 * 1024,
@@ -98,6 +103,7 @@ export class Collector {
     this.metrics.gauge('tod_collector_polls_in_flight', 'Polls running now', () => this.scheduler.polling);
     this.scheduler = new PollScheduler({
       clock: this.clock,
+      ...(this.deps.random ? { random: this.deps.random } : {}),
       intervalMs: config.POLL_INTERVAL_S * 1000,
       maxConcurrent: config.MAX_CONCURRENT_POLLS,
       breaker: {
@@ -183,6 +189,7 @@ export class Collector {
             tlsMode: reg.tlsMode,
             username: state.device.credentials.username,
             password: state.device.credentials.password,
+            ...(this.caPem ? { caPem: this.caPem } : {}),
           },
           {
             connectTimeoutMs: config.CONNECT_TIMEOUT_S * 1000,

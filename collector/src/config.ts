@@ -11,6 +11,8 @@ export const CollectorEnv = z.object({
     .string()
     .regex(/^(nats|tls):\/\/.+/, 'must be a nats:// or tls:// URL')
     .optional(),
+  /** PEM file of the CA(s) that sign device certificates, trusted for the verified tier besides Node's roots. */
+  TLS_CA_FILE: z.string().min(1).optional(),
   POLL_INTERVAL_S: seconds(60, 10, 3600),
   CONNECT_TIMEOUT_S: seconds(10, 1, 120),
   COMMAND_TIMEOUT_S: seconds(30, 1, 600),

@@ -1,5 +1,6 @@
 // Proves the node-routeros patch (patches/node-routeros+1.6.9.patch) over real loopback TCP against a scripted
 // router: sentences split at any byte, RouterOS 7.18+ `!empty`, and hostile framing never escape the session.
+import { createServer } from 'node:net';
 import { RouterOSAPI } from 'node-routeros';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ScriptedRouter, sentence, splitAt, startScriptedRouter } from '../../tests/scripted-router';
@@ -79,6 +80,18 @@ describe('patched node-routeros', { timeout: 10_000 }, () => {
     const api = await session();
     await expect(api.write('/system/resource/print')).resolves.toEqual([]);
     await api.close();
+  });
+
+  it('keeps the socket error code and text instead of an empty RosException', async () => {
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const closed = (probe.address() as { port: number }).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const api = new RouterOSAPI({ host: '127.0.0.1', port: closed, user: 'a', password: 'b', timeout: 5 });
+    api.on('error', () => {});
+    const err = (await api.connect().catch((e: unknown) => e)) as Error & { code?: string };
+    expect(err.code).toBe('ECONNREFUSED');
+    expect(err.message).not.toBe('');
   });
 
   it('ends only this session on a malformed length prefix, without an uncaught exception', async () => {

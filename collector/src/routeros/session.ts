@@ -1,7 +1,7 @@
 // One persistent API session per device (node-routeros, patched). Opens through the TLS tiers the device's
 // policy allows (CA-verified, then self-signed or anonymous DH, then plain API), bounds every command with a
 // timeout, and turns every failure into a status instead of an exception that escapes.
-import type { ConnectionOptions, TlsOptions } from 'node:tls';
+import { type ConnectionOptions, rootCertificates, type TlsOptions } from 'node:tls';
 import type { DeviceRegistration, PolledStatus, TlsTier } from '@tod/contracts';
 import { RouterOSAPI } from 'node-routeros';
 import type { Row } from '../poll/parse';
@@ -18,7 +18,7 @@ export interface DeviceTarget {
   tlsMode: TlsMode;
   username: string;
   password: string;
-  /** PEM of the CA that signs the device certificates, for the verified tier. */
+  /** PEM of the CA(s) that sign the device certificates, trusted for the verified tier besides Node's roots. */
   caPem?: string;
 }
 
@@ -54,17 +54,18 @@ function tlsOptions(tier: TlsTier, target: DeviceTarget): ConnectionOptions | un
   if (tier === 'verified') {
     return {
       rejectUnauthorized: true,
-      ...(target.caPem ? { ca: target.caPem } : {}),
+      // `ca` replaces Node's roots; keep them so publicly signed devices still verify.
+      ...(target.caPem ? { ca: [...rootCertificates, target.caPem] } : {}),
       servername: servername(target.host),
     };
   }
   // Unverified: a self-signed certificate, or RouterOS API-SSL without any certificate (anonymous DH, TLS 1.2).
-  return {
-    rejectUnauthorized: false,
-    ciphers: 'DEFAULT:ADH-AES256-GCM-SHA384:ADH-AES128-GCM-SHA256:ADH-AES256-SHA256:@SECLEVEL=0',
-    maxVersion: 'TLSv1.2',
-  };
+  return { rejectUnauthorized: false, ciphers: UNVERIFIED_CIPHERS, maxVersion: 'TLSv1.2' };
 }
+
+/** Strong ciphers first, anonymous DH last. Not `DEFAULT:ADH-…`: DEFAULT carries `!aNULL`, and OpenSSL never adds
+ * back what a `!` removed, so such a list offered no ADH cipher at all and every certificate-less device failed. */
+export const UNVERIFIED_CIPHERS = 'HIGH:!eNULL:!MD5:!PSK:!SRP:!CAMELLIA:!ARIA:+aNULL:@SECLEVEL=0';
 
 function servername(host: string): string | undefined {
   return /^[\d.]+$|:/.test(host) ? undefined : host;
@@ -74,13 +75,19 @@ const AUTH_FAILURE = /CANTLOGIN|invalid user name or password|cannot log in|not 
 const TLS_FAILURE =
   /certificate|self[- ]signed|SSL|TLS|handshake|EPROTO|ERR_SSL|UNABLE_TO_VERIFY|DEPTH_ZERO|ALTNAME|wrong version number/i;
 
-export function classifyFailure(err: unknown, tier: TlsTier): SessionError {
+/** A connection the API-SSL port accepted and then reset: the handshake was refused (RouterOS without a usable
+ * certificate for what the client asked, or something else than API-SSL on the port). Refused is unreachable. */
+const RESET_IN_HANDSHAKE = /ECONNRESET|disconnected before secure TLS connection/i;
+
+/** `opening`: the failure happened while connecting and logging in, not on an established session. */
+export function classifyFailure(err: unknown, tier: TlsTier, opening = false): SessionError {
   const message = err instanceof Error ? err.message : String(err);
   const code = (err as { errno?: unknown; code?: unknown })?.errno ?? (err as { code?: unknown })?.code;
   const text = `${String(code ?? '')} ${message}`;
   if (AUTH_FAILURE.test(text))
     return new SessionError('auth_failed', 'the device refused the username or password');
-  if (tier !== 'plain' && TLS_FAILURE.test(text)) return new SessionError('tls_failed', `TLS: ${message}`);
+  if (tier !== 'plain' && (TLS_FAILURE.test(text) || (opening && RESET_IN_HANDSHAKE.test(text))))
+    return new SessionError('tls_failed', `TLS: ${message}`);
   return new SessionError('unreachable', message || String(code ?? 'connection failed'));
 }
 
@@ -117,10 +124,11 @@ export class RouterSession {
       api.on('error', () => {});
       try {
         await withTimeout(api.connect(), opts.connectTimeoutMs, 'connection timed out');
+        keepOpenWhileIdle(api);
         return new RouterSession(api, tier, opts);
       } catch (err) {
         destroy(api);
-        const failure = classifyFailure(err, tier);
+        const failure = classifyFailure(err, tier, true);
         if (failure.status === 'auth_failed') throw failure;
         if (!worst || (worst.status === 'unreachable' && failure.status === 'tls_failed')) worst = failure;
       }
@@ -188,6 +196,15 @@ function toRow(obj: object): Row {
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** node-routeros applies its `timeout` (our connect timeout) to the socket for good: a session idle that long
+ * between polls (10 s against a 60 s interval) was torn down and every poll logged in again. Once logged in,
+ * every command has its own timeout here, so the idle timer goes. */
+function keepOpenWhileIdle(api: RouterOSAPI): void {
+  const socket = (api as unknown as { connector?: { socket?: { setTimeout(ms: number): void } } }).connector
+    ?.socket;
+  socket?.setTimeout(0);
 }
 
 function destroy(api: RouterOSAPI): void {

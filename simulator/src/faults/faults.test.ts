@@ -12,13 +12,11 @@ function pipeWith(faults: FaultSet, loggedIn = true) {
   );
   return { pipe, writes, isDestroyed: () => destroyed };
 }
-/** Resolves once `bytes` bytes have been written (the fragmenting pipe writes on timers). */
+/** Waits (polling, not a fixed sleep) until `bytes` have been written. */
 async function written(writes: Buffer[], bytes: number): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (writes.reduce((n, w) => n + w.length, 0) < bytes) {
-    if (Date.now() > deadline) throw new Error(`only part of ${bytes} bytes was written`);
+  const deadline = Date.now() + 5000;
+  while (writes.reduce((n, w) => n + w.length, 0) < bytes && Date.now() < deadline)
     await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 describe('reply pipe', () => {
@@ -48,6 +46,24 @@ describe('reply pipe', () => {
     pipe.send(b);
     await written(writes, a.length + b.length);
     expect(writes.every((w) => w.length === 1)).toBe(true);
+    expect(Buffer.concat(writes).equals(Buffer.concat([a, b]))).toBe(true);
+  });
+
+  it('queues a sentence sent after the faults were cleared behind one still being fragmented', async () => {
+    const a = encodeSentence(['!re', '=a=1']);
+    const b = encodeSentence(['!done']);
+    let faults: FaultSet = { fragment: { every: 1, gapMs: 1 } };
+    const writes: Buffer[] = [];
+    const pipe = new ReplyPipe(
+      { write: (w) => writes.push(Buffer.from(w)), destroy: () => {} },
+      () => faults,
+      () => true,
+    );
+    pipe.send(a);
+    await new Promise((r) => setTimeout(r, 3)); // a is being written byte by byte
+    faults = {}; // as DeviceServer.setFaults does: a new set
+    pipe.send(b);
+    await written(writes, a.length + b.length);
     expect(Buffer.concat(writes).equals(Buffer.concat([a, b]))).toBe(true);
   });
 

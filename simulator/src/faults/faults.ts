@@ -84,12 +84,17 @@ export class ReplyPipe {
     }
     this.pending++;
     this.queue = this.queue.then(async () => {
-      this.pending--;
-      if (this.closed) return;
-      const ff = this.faults();
-      if ((ff.latencyMs ?? 0) > 0) await sleep(ff.latencyMs ?? 0);
-      if (this.closed) return;
-      await this.deliverAsync(sentence, ff);
+      // Counted until written out: a sentence sent while one is still being fragmented must queue behind it,
+      // not interleave its bytes (which happened when faults were cleared mid-reply).
+      try {
+        if (this.closed) return;
+        const ff = this.faults();
+        if ((ff.latencyMs ?? 0) > 0) await sleep(ff.latencyMs ?? 0);
+        if (this.closed) return;
+        await this.deliverAsync(sentence, ff);
+      } finally {
+        this.pending--;
+      }
     });
   }
 
