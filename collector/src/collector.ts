@@ -7,7 +7,7 @@ import { DEVICES_BUCKET, type PolledStatus } from '@tod/contracts';
 import type { CryptoKey, KeyObject } from 'jose';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from './clock';
-import type { CollectorConfig } from './config';
+import { type CollectorConfig, leaseTiming } from './config';
 import { CollectorMetrics } from './metrics';
 import { ReplyShapeError } from './poll/parse';
 import { type PollMemory, pollDevice } from './poll/poll-device';
@@ -15,7 +15,8 @@ import { DeviceRegistry, type RegisteredDevice } from './registry/registry';
 import { Outbox } from './relay/outbox';
 import { newEventId, Relay } from './relay/relay';
 import { DeviceTrapError, RouterSession, SessionError } from './routeros/session';
-import { PollScheduler } from './schedule/scheduler';
+import { DeviceLeases } from './schedule/leases';
+import { type PollOutcome, PollScheduler } from './schedule/scheduler';
 
 export interface CollectorIdentity {
   tenantId: string;
@@ -62,6 +63,7 @@ export class Collector {
   private relay!: Relay;
   private outbox!: Outbox;
   private registry: DeviceRegistry | undefined;
+  private leases!: DeviceLeases;
 
   constructor(private readonly deps: CollectorDeps) {
     this.clock = deps.clock ?? systemClock;
@@ -69,6 +71,11 @@ export class Collector {
 
   get deviceCount(): number {
     return this.devices.size;
+  }
+
+  /** Shared devices whose HA lease this collector holds now. */
+  leasedDevices(): string[] {
+    return [...this.devices.keys()].filter((id) => this.leases?.holds(id));
   }
 
   get outboxDepth(): number {
@@ -96,7 +103,27 @@ export class Collector {
     );
     this.metrics.gauge('tod_collector_outbox_depth', 'Events waiting in the outbox', () => this.outbox.depth);
     this.metrics.gauge('tod_collector_polls_in_flight', 'Polls running now', () => this.scheduler.polling);
+    const timing = leaseTiming(config);
+    this.leases = new DeviceLeases({
+      nc,
+      tenantId: identity.tenantId,
+      collectorId: identity.collectorId,
+      ttlMs: timing.ttlMs,
+      clock: this.clock,
+      onAttempt: (outcome) => this.metrics.leaseAttempts.inc({ outcome }),
+    });
+    this.metrics.gauge(
+      'tod_collector_leases_held',
+      'Shared (HA) devices whose lease this collector holds',
+      () => this.leases.heldCount,
+    );
+    this.metrics.gauge(
+      'tod_collector_devices_standby',
+      'Shared (HA) devices another collector of the group polls now',
+      () => this.standbyCount(),
+    );
     this.scheduler = new PollScheduler({
+      standbyRetryMs: timing.retryMs,
       clock: this.clock,
       intervalMs: config.POLL_INTERVAL_S * 1000,
       maxConcurrent: config.MAX_CONCURRENT_POLLS,
@@ -125,11 +152,22 @@ export class Collector {
     logger.info({ devices: this.devices.size }, 'collector started');
   }
 
-  /** Finishes the polls in flight, closes sessions and flushes the outbox (bounded by flushTimeoutMs). */
-  async stop(flushTimeoutMs = 10_000): Promise<void> {
+  /** Finishes the polls in flight, closes sessions, releases HA leases (so a peer takes over at once) and flushes
+   * the outbox (bounded by flushTimeoutMs). `releaseLeases: false` leaves the leases to expire, as a crash would. */
+  async stop(flushTimeoutMs = 10_000, opts: { releaseLeases?: boolean } = {}): Promise<void> {
     await this.registry?.stop();
     await this.scheduler?.stop();
     for (const state of this.devices.values()) state.session?.close();
+    if (this.leases && opts.releaseLeases === false) this.leases.abandon();
+    else if (this.leases) {
+      const held = this.leases.heldCount;
+      const failed = await this.leases.releaseAll();
+      this.metrics.leaseReleases.inc({ outcome: 'released' }, held - failed);
+      if (failed) {
+        this.metrics.leaseReleases.inc({ outcome: 'failed' }, failed);
+        this.deps.logger.warn({ leases: failed }, 'leases not released; they expire by TTL');
+      }
+    }
     if (this.relay) {
       const flushed = await this.relay.flushed(flushTimeoutMs);
       if (!flushed)
@@ -164,11 +202,36 @@ export class Collector {
     this.scheduler.remove(deviceId);
     state?.session?.close();
     this.devices.delete(deviceId);
+    if (this.leases.holds(deviceId)) {
+      this.leases.release(deviceId).then(
+        () => this.metrics.leaseReleases.inc({ outcome: 'released' }),
+        () => this.metrics.leaseReleases.inc({ outcome: 'failed' }),
+      );
+    }
   }
 
-  private async poll(deviceId: string): Promise<'ok' | 'failed'> {
+  private isShared(state: DeviceState): boolean {
+    const peers = state.device.registration.siteCollectors ?? [];
+    return peers.length > 1 || (peers.length === 1 && peers[0] !== this.deps.identity.collectorId);
+  }
+
+  private standbyCount(): number {
+    let n = 0;
+    for (const [id, state] of this.devices) if (this.isShared(state) && !this.leases.holds(id)) n++;
+    return n;
+  }
+
+  private async poll(deviceId: string): Promise<PollOutcome> {
     const state = this.devices.get(deviceId);
     if (!state) return 'ok';
+    // A device shared by an HA group is polled only under its lease; the peer that holds it polls it now.
+    if (this.isShared(state) && !(await this.leases.acquire(deviceId))) {
+      if (state.session) {
+        state.session.close();
+        state.session = undefined;
+      }
+      return 'standby';
+    }
     const { config, identity } = this.deps;
     const log = this.deps.logger.child({ tenantId: identity.tenantId, deviceId });
     const started = this.clock.now();

@@ -1,6 +1,7 @@
 // One persistent API session per device (node-routeros, patched). Opens through the TLS tiers the device's
 // policy allows (CA-verified, then self-signed or anonymous DH, then plain API), bounds every command with a
 // timeout, and turns every failure into a status instead of an exception that escapes.
+import type { Socket } from 'node:net';
 import type { ConnectionOptions, TlsOptions } from 'node:tls';
 import type { DeviceRegistration, PolledStatus, TlsTier } from '@tod/contracts';
 import { RouterOSAPI } from 'node-routeros';
@@ -95,6 +96,11 @@ export class RouterSession {
   ) {
     api.on('error', (err: unknown) => this.fail(classifyFailure(err, tier)));
     api.on('close', () => this.fail(new SessionError('unreachable', 'the device closed the connection')));
+    // node-routeros keeps its connect timeout as the socket's idle timeout and destroys an idle socket, which
+    // would end every session between two polls (10 s < 60 s) and cost a new TCP/TLS handshake and login per
+    // poll. Once logged in, idleness is normal: commands have their own timeout, TCP keepalive finds dead peers.
+    const socket = (api as unknown as { connector?: { socket?: Socket } }).connector?.socket;
+    socket?.setTimeout(0);
   }
 
   /** Tries each allowed tier in order; the first that logs in wins. Auth failures stop the search: the same
