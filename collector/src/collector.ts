@@ -32,6 +32,11 @@ export interface CollectorDeps {
   clock?: Clock;
   /** Overrides the outbox location (default: <state dir>/outbox). */
   outboxDir?: string;
+  /** Per-poll samples for the benchmark (lateness vs schedule, duration); metrics keep only histograms. */
+  tap?: {
+    pollStarted?(deviceId: string, lateMs: number): void;
+    pollFinished?(deviceId: string, durationMs: number, outcome: string): void;
+  };
 }
 
 interface DeviceState {
@@ -134,7 +139,10 @@ export class Collector {
       },
       poll: (id) => this.poll(id),
       onBreakerSkip: () => this.metrics.breakerSkips.inc(),
-      onStart: (_id, lateMs) => this.metrics.pollLateness.observe(lateMs / 1000),
+      onStart: (id, lateMs) => {
+        this.metrics.pollLateness.observe(lateMs / 1000);
+        this.deps.tap?.pollStarted?.(id, lateMs);
+      },
     });
     this.relay.start(nc);
     this.scheduler.start();
@@ -266,6 +274,7 @@ export class Collector {
       state.lastStatus = 'online';
       for (const event of result.events) await this.publish(event, log);
       this.metrics.polls.inc({ outcome: 'online' });
+      this.deps.tap?.pollFinished?.(deviceId, this.clock.now() - started, 'online');
       return 'ok';
     } catch (err) {
       const status: Exclude<PolledStatus, 'online'> =
@@ -294,6 +303,7 @@ export class Collector {
         log,
       );
       this.metrics.polls.inc({ outcome: status });
+      this.deps.tap?.pollFinished?.(deviceId, this.clock.now() - started, status);
       return 'failed';
     } finally {
       this.metrics.pollDuration.observe((this.clock.now() - started) / 1000);
