@@ -188,7 +188,14 @@ async function collectorChild(): Promise<void> {
 // Orchestrator.
 function spawnChild(role: 'fleet' | 'collector'): ChildProcess {
   return fork(FILE, [role], {
-    execArgv: ['--import', 'tsx', '--expose-gc'],
+    execArgv: [
+      '--import',
+      'tsx',
+      '--expose-gc',
+      ...(role === 'collector' && process.env.BENCH_PROF
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`]
+        : []),
+    ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
 }

@@ -272,7 +272,7 @@ export class Collector {
       state.failures = 0;
       if (state.lastStatus !== 'online') log.info({ tier: state.session.tier }, 'device online');
       state.lastStatus = 'online';
-      for (const event of result.events) await this.publish(event, log);
+      await this.publishAll(result.events, log);
       this.metrics.polls.inc({ outcome: 'online' });
       this.deps.tap?.pollFinished?.(deviceId, this.clock.now() - started, 'online');
       return 'ok';
@@ -307,6 +307,21 @@ export class Collector {
       return 'failed';
     } finally {
       this.metrics.pollDuration.observe((this.clock.now() - started) / 1000);
+    }
+  }
+
+  /** One poll's events in one outbox write. */
+  private async publishAll(events: unknown[], log: Logger): Promise<void> {
+    try {
+      const { accepted, rejected } = await this.relay.enqueueMany(events);
+      if (accepted.length) this.metrics.publishes.inc({ outcome: 'queued' }, accepted.length);
+      if (rejected.length) {
+        this.metrics.publishes.inc({ outcome: 'rejected' }, rejected.length);
+        log.error({ err: rejected[0]!.message, count: rejected.length }, 'events not queued');
+      }
+    } catch (err) {
+      this.metrics.publishes.inc({ outcome: 'rejected' }, events.length);
+      log.error({ err: err instanceof Error ? err.message : String(err) }, 'events not queued');
     }
   }
 

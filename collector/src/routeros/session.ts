@@ -88,6 +88,8 @@ export function classifyFailure(err: unknown, tier: TlsTier): SessionError {
 export class RouterSession {
   private closed = false;
   private readonly pending = new Set<(err: Error) => void>();
+  private readonly socket: Socket | undefined;
+  private corked = false;
 
   private constructor(
     private readonly api: RouterOSAPI,
@@ -99,8 +101,8 @@ export class RouterSession {
     // node-routeros keeps its connect timeout as the socket's idle timeout and destroys an idle socket, which
     // would end every session between two polls (10 s < 60 s) and cost a new TCP/TLS handshake and login per
     // poll. Once logged in, idleness is normal: commands have their own timeout, TCP keepalive finds dead peers.
-    const socket = (api as unknown as { connector?: { socket?: Socket } }).connector?.socket;
-    socket?.setTimeout(0);
+    this.socket = (api as unknown as { connector?: { socket?: Socket } }).connector?.socket;
+    this.socket?.setTimeout(0);
   }
 
   /** Tries each allowed tier in order; the first that logs in wins. Auth failures stop the search: the same
@@ -154,6 +156,7 @@ export class RouterSession {
         );
       }, this.opts.commandTimeoutMs);
       this.pending.add(reject);
+      this.corkUntilNextTick();
       this.api.write(words).then(
         (rows) => {
           clearTimeout(timer);
@@ -166,6 +169,19 @@ export class RouterSession {
           reject(this.closed ? classifyFailure(err, this.tier) : new DeviceTrapError(errorText(err)));
         },
       );
+    });
+  }
+
+  /** node-routeros writes every word with its own socket write (a syscall each); a poll's commands, issued in
+   * one tick, leave in one write instead. */
+  private corkUntilNextTick(): void {
+    const socket = this.socket;
+    if (this.corked || !socket) return;
+    this.corked = true;
+    socket.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      socket.uncork();
     });
   }
 
