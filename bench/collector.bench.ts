@@ -147,6 +147,10 @@ async function collectorChild(): Promise<void> {
     loop.disable();
     const mem = process.memoryUsage();
     const cpuMs = (cpu.user + cpu.system) / 1000;
+    const outboxDepthAtEnd = collector.outboxDepth;
+    // What stays live (the rest of the RSS is garbage V8 had not collected yet).
+    global.gc?.();
+    const afterGc = process.memoryUsage();
     const result = {
       devices: job.devices,
       devicesRegistered: collector.deviceCount,
@@ -173,9 +177,11 @@ async function collectorChild(): Promise<void> {
         rssPeakMiB: mib(rssPeak),
         rssEndMiB: mib(mem.rss),
         heapUsedMiB: mib(mem.heapUsed),
-        outboxDepthAtEnd: collector.outboxDepth,
+        afterFullGc: { rssMiB: mib(afterGc.rss), heapUsedMiB: mib(afterGc.heapUsed) },
+        outboxDepthAtEnd,
       },
     };
+    if (process.env.BENCH_HEAP) (await import('node:v8')).writeHeapSnapshot(process.env.BENCH_HEAP);
     process.send?.(result);
     await collector.stop(5000);
     await nc.close();

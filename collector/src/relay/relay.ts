@@ -37,7 +37,7 @@ export class Relay {
   private readonly batchSize: number;
 
   constructor(private readonly opts: RelayOptions) {
-    this.batchSize = opts.batchSize ?? 256;
+    this.batchSize = opts.batchSize ?? 1024;
   }
 
   /** Validates and stores an event; it is published as soon as NATS allows. Resolves once on disk. */
