@@ -151,13 +151,12 @@ export class Outbox {
     return this.flushing;
   }
 
-  /** The oldest unacknowledged entries, in order, at most `max`. Seals the head so it can be drained. */
+  /** The oldest unacknowledged entries, in order, at most `max`. */
   async peek(max: number): Promise<PeekedEntry[]> {
     await this.flushing;
     const out: PeekedEntry[] = [];
     for (const seg of this.segments) {
       if (seg.acked >= seg.count) continue;
-      seg.sealed = true;
       if (seg.cache) {
         for (let i = seg.acked; i < seg.cache.length && out.length < max; i++) {
           out.push({ segment: seg.seq, generation: seg.generation, index: i, entry: seg.cache[i]! });
@@ -185,14 +184,20 @@ export class Outbox {
     for (const seg of [...this.segments]) {
       if (seg.seq > segment) break;
       const upTo = seg.seq < segment ? seg.count : Math.min(index + 1, seg.count);
-      if (upTo <= seg.acked) continue;
-      seg.acked = upTo;
+      const advanced = upTo > seg.acked;
+      if (advanced) seg.acked = upTo;
+      // A drained head is sealed here, not at every peek: sealing at each peek made a new file per drain round,
+      // and a backlog of thousands of one-event files to read back. Only when no append is under way (this
+      // check and the seal run without a pause), so no append can land in a file being removed.
+      if (seg.acked >= seg.count && !seg.sealed && seg === this.segments.at(-1) && !this.flushing) {
+        seg.sealed = true;
+      }
       if (seg.acked >= seg.count && seg.sealed) {
         await removeFile(join(this.opts.dir, segName(seg.seq)));
         await removeFile(this.cursorPath(seg.seq));
         this.uncache(seg);
         this.segments.splice(this.segments.indexOf(seg), 1);
-      } else {
+      } else if (advanced) {
         await writeAtomic(this.cursorPath(seg.seq), String(seg.acked));
       }
     }
