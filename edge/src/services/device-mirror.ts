@@ -17,7 +17,7 @@ import {
   deviceKey,
 } from '@tod/contracts';
 import { collectors, devices } from '@tod/drizzle/schema';
-import { and, eq, inArray, or } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { CompactEncrypt, importJWK } from 'jose';
 import type { AppEnv } from '../env';
@@ -150,7 +150,7 @@ export async function planCollectorDevices(
   const rows = await s.tx
     .select()
     .from(devices)
-    .where(and(eq(devices.tenantId, s.tenantId), or(...ids.map((id) => eq(devices.collectorId, id)))));
+    .where(and(eq(devices.tenantId, s.tenantId), inArray(devices.collectorId, ids)));
   const puts = await planDevicePuts(s, rows);
   if (!remove) return puts;
   return [{ pattern: `${s.tenantId}.${collectorId}.*`, keep: [] }, ...puts];
