@@ -138,6 +138,7 @@ async function collectorChild(): Promise<void> {
     const sampler = setInterval(() => {
       rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
     }, 500);
+    const loadBefore = loadavg();
     const cpu0 = process.cpuUsage();
     const w0 = Date.now();
     measuring = true;
@@ -164,6 +165,8 @@ async function collectorChild(): Promise<void> {
         latenessMs: summary(firstPass),
       },
       window: {
+        // The machine's load during this window (other processes compete for the same cores).
+        loadavg1m: { before: round(loadBefore[0]!), after: round(loadavg()[0]!) },
         seconds: round(windowMs / 1000, 1),
         polls: pollsDone,
         outcomes,
