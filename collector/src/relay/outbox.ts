@@ -55,6 +55,7 @@ export class Outbox {
   private segments: Segment[] = [];
   private pendingLines: string[] = [];
   private pendingEntries: OutboxEntry[] = [];
+  private writers: { resolve: () => void; reject: (err: unknown) => void }[] = [];
   private cachedBytes = 0;
   private flushing: Promise<void> | undefined;
   private readonly segmentEvents: number;
@@ -109,46 +110,64 @@ export class Outbox {
   }
 
   /** Appends entries; resolves once they are on disk. */
-  async append(entries: OutboxEntry[]): Promise<void> {
+  append(entries: OutboxEntry[]): Promise<void> {
+    if (entries.length === 0) return Promise.resolve();
     for (const e of entries) {
       this.pendingLines.push(JSON.stringify(e));
       this.pendingEntries.push(e);
     }
-    await this.flush();
+    const written = new Promise<void>((resolve, reject) => this.writers.push({ resolve, reject }));
+    void this.flush();
+    return written;
   }
 
-  /** Writes buffered lines; concurrent callers share one write. */
+  /** One write round at a time: each takes every line buffered so far (concurrent appenders share it) and
+   * resolves exactly their appends. Rounds are short, so peek and ack, which wait for the round in progress,
+   * are never held up by a stream of appends that keeps a longer flush busy. */
   private flush(): Promise<void> {
     if (!this.flushing) {
-      this.flushing = (async () => {
-        while (this.pendingLines.length) {
-          let head = this.segments.at(-1);
-          if (!head || head.sealed || head.count >= this.segmentEvents) {
-            if (head) head.sealed = true;
-            head = { seq: (head?.seq ?? 0) + 1, acked: 0, count: 0, bytes: 0, sealed: false, generation: 0 };
-            if (this.cachedBytes < CACHE_BUDGET_BYTES) head.cache = [];
-            this.segments.push(head);
-          }
-          const room = this.segmentEvents - head.count;
-          const batch = this.pendingLines.splice(0, room);
-          const entries = this.pendingEntries.splice(0, room);
-          const text = batch.join('\n') + '\n';
-          await appendFile(join(this.opts.dir, segName(head.seq)), text);
-          const bytes = Buffer.byteLength(text);
-          head.count += batch.length;
-          head.bytes += bytes;
-          if (head.cache) {
-            head.cache.push(...entries);
-            this.cachedBytes += bytes;
-            if (this.cachedBytes > CACHE_BUDGET_BYTES) this.uncache(head);
-          }
-        }
-        await this.enforceBound();
-      })().finally(() => {
+      this.flushing = this.writeRound().finally(() => {
         this.flushing = undefined;
+        if (this.pendingLines.length) void this.flush();
       });
     }
     return this.flushing;
+  }
+
+  private async writeRound(): Promise<void> {
+    const lines = this.pendingLines.splice(0);
+    const entries = this.pendingEntries.splice(0);
+    const writers = this.writers.splice(0);
+    try {
+      let at = 0;
+      while (at < lines.length) {
+        let head = this.segments.at(-1);
+        if (!head || head.sealed || head.count >= this.segmentEvents) {
+          if (head) head.sealed = true;
+          head = { seq: (head?.seq ?? 0) + 1, acked: 0, count: 0, bytes: 0, sealed: false, generation: 0 };
+          if (this.cachedBytes < CACHE_BUDGET_BYTES) head.cache = [];
+          this.segments.push(head);
+        }
+        const room = this.segmentEvents - head.count;
+        const batch = lines.slice(at, at + room);
+        const batchEntries = entries.slice(at, at + room);
+        at += batch.length;
+        const text = batch.join('\n') + '\n';
+        await appendFile(join(this.opts.dir, segName(head.seq)), text);
+        const bytes = Buffer.byteLength(text);
+        head.count += batch.length;
+        head.bytes += bytes;
+        if (head.cache) {
+          head.cache.push(...batchEntries);
+          this.cachedBytes += bytes;
+          if (this.cachedBytes > CACHE_BUDGET_BYTES) this.uncache(head);
+        }
+      }
+      await this.enforceBound();
+      for (const w of writers) w.resolve();
+    } catch (err) {
+      for (const w of writers) w.reject(err);
+    }
   }
 
   /** The oldest unacknowledged entries, in order, at most `max`. */
