@@ -6,7 +6,8 @@
 // Run: npm run bench collector. Env: BENCH_SIZES (e.g. "1000,5000,10000"), BENCH_WINDOW_S (default 60),
 // BENCH_INTERVAL_S (default 60), BENCH_NICE (e.g. -10: run the whole bench, children included, at that
 // scheduling priority; on a machine shared with other work this measures the collector rather than the queue for
-// the CPU; needs root, recorded in the results).
+// the CPU; needs root, recorded in the results). Profiling: BENCH_PROF=<dir> (CPU profile of the collector process),
+// BENCH_HEAP=<file> (heap snapshot at the end of the window).
 import { type ChildProcess, execSync, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
