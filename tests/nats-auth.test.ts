@@ -9,12 +9,17 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
   collectorInboxPrefix,
   commandSubject,
+  DEFAULT_LEASE_TTL_MS,
   DEVICES_BUCKET,
   deviceKey,
   EVENT_STREAM,
   eventStreamConfig,
+  LEASES_BUCKET,
+  leaseKey,
 } from '@tod/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../collector/src/clock';
+import { DeviceLeases } from '../collector/src/schedule/leases';
 import { mintCollectorJwt, natsAuthOptions } from '../edge/src/services/nats-auth';
 import type { NatsHandle } from '../scripts/services/nats';
 import { freshNats } from './env';
@@ -128,6 +133,25 @@ describe('a collector with the credentials the edge issued', () => {
     sub.unsubscribe();
     const other = collector.subscribe(commandSubject(tenantA, collectorA2));
     await expect(other.closed).resolves.toBeInstanceOf(Error);
+  });
+
+  it("takes and renews HA leases of its tenant's devices in the bucket the edge created, and no other tenant's", async () => {
+    await new Kvm(admin).create(LEASES_BUCKET, { history: 1, ttl: DEFAULT_LEASE_TTL_MS });
+    const leases = new DeviceLeases({
+      nc: collector,
+      tenantId: tenantA,
+      collectorId: collectorA1,
+      ttlMs: DEFAULT_LEASE_TTL_MS,
+      clock: systemClock,
+    });
+    expect(await leases.acquire(device)).toBe(true);
+    expect(await leases.acquire(device)).toBe(true);
+    const stored = await new Kvm(admin).open(LEASES_BUCKET);
+    expect((await stored.get(leaseKey(tenantA, device)))?.json<{ collectorId: string }>().collectorId).toBe(
+      collectorA1,
+    );
+    const leasesKv = await new Kvm(collector).open(LEASES_BUCKET);
+    await expect(leasesKv.put(leaseKey(tenantB, device), 'x')).rejects.toThrow();
   });
 
   it('cannot write the registry, create streams or subscribe to everything', async () => {

@@ -8,7 +8,7 @@ import { DEVICES_BUCKET, type PolledStatus } from '@tod/contracts';
 import type { CryptoKey, KeyObject } from 'jose';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from './clock';
-import type { CollectorConfig } from './config';
+import { type CollectorConfig, leaseTiming } from './config';
 import { CollectorMetrics } from './metrics';
 import { ReplyShapeError } from './poll/parse';
 import { type PollMemory, pollDevice } from './poll/poll-device';
@@ -16,7 +16,8 @@ import { DeviceRegistry, type RegisteredDevice } from './registry/registry';
 import { Outbox } from './relay/outbox';
 import { newEventId, Relay } from './relay/relay';
 import { DeviceTrapError, RouterSession, SessionError } from './routeros/session';
-import { PollScheduler } from './schedule/scheduler';
+import { DeviceLeases } from './schedule/leases';
+import { type PollOutcome, PollScheduler } from './schedule/scheduler';
 
 export interface CollectorIdentity {
   tenantId: string;
@@ -34,6 +35,11 @@ export interface CollectorDeps {
   random?: () => number;
   /** Overrides the outbox location (default: <state dir>/outbox). */
   outboxDir?: string;
+  /** Per-poll samples for the benchmark (lateness vs schedule, duration); metrics keep only histograms. */
+  tap?: {
+    pollStarted?(deviceId: string, lateMs: number): void;
+    pollFinished?(deviceId: string, durationMs: number, outcome: string): void;
+  };
 }
 
 interface DeviceState {
@@ -66,6 +72,7 @@ export class Collector {
   private outbox!: Outbox;
   private registry: DeviceRegistry | undefined;
   private caPem: string | undefined;
+  private leases!: DeviceLeases;
 
   constructor(private readonly deps: CollectorDeps) {
     this.clock = deps.clock ?? systemClock;
@@ -73,6 +80,11 @@ export class Collector {
 
   get deviceCount(): number {
     return this.devices.size;
+  }
+
+  /** Shared devices whose HA lease this collector holds now. */
+  leasedDevices(): string[] {
+    return [...this.devices.keys()].filter((id) => this.leases?.holds(id));
   }
 
   get outboxDepth(): number {
@@ -101,7 +113,27 @@ export class Collector {
     );
     this.metrics.gauge('tod_collector_outbox_depth', 'Events waiting in the outbox', () => this.outbox.depth);
     this.metrics.gauge('tod_collector_polls_in_flight', 'Polls running now', () => this.scheduler.polling);
+    const timing = leaseTiming(config);
+    this.leases = new DeviceLeases({
+      nc,
+      tenantId: identity.tenantId,
+      collectorId: identity.collectorId,
+      ttlMs: timing.ttlMs,
+      clock: this.clock,
+      onAttempt: (outcome) => this.metrics.leaseAttempts.inc({ outcome }),
+    });
+    this.metrics.gauge(
+      'tod_collector_leases_held',
+      'Shared (HA) devices whose lease this collector holds',
+      () => this.leases.heldCount,
+    );
+    this.metrics.gauge(
+      'tod_collector_devices_standby',
+      'Shared (HA) devices another collector of the group polls now',
+      () => this.standbyCount(),
+    );
     this.scheduler = new PollScheduler({
+      standbyRetryMs: timing.retryMs,
       clock: this.clock,
       ...(this.deps.random ? { random: this.deps.random } : {}),
       intervalMs: config.POLL_INTERVAL_S * 1000,
@@ -113,7 +145,10 @@ export class Collector {
       },
       poll: (id) => this.poll(id),
       onBreakerSkip: () => this.metrics.breakerSkips.inc(),
-      onStart: (_id, lateMs) => this.metrics.pollLateness.observe(lateMs / 1000),
+      onStart: (id, lateMs) => {
+        this.metrics.pollLateness.observe(lateMs / 1000);
+        this.deps.tap?.pollStarted?.(id, lateMs);
+      },
     });
     this.relay.start(nc);
     this.scheduler.start();
@@ -131,11 +166,22 @@ export class Collector {
     logger.info({ devices: this.devices.size }, 'collector started');
   }
 
-  /** Finishes the polls in flight, closes sessions and flushes the outbox (bounded by flushTimeoutMs). */
-  async stop(flushTimeoutMs = 10_000): Promise<void> {
+  /** Finishes the polls in flight, closes sessions, releases HA leases (so a peer takes over at once) and flushes
+   * the outbox (bounded by flushTimeoutMs). `releaseLeases: false` leaves the leases to expire, as a crash would. */
+  async stop(flushTimeoutMs = 10_000, opts: { releaseLeases?: boolean } = {}): Promise<void> {
     await this.registry?.stop();
     await this.scheduler?.stop();
     for (const state of this.devices.values()) state.session?.close();
+    if (this.leases && opts.releaseLeases === false) this.leases.abandon();
+    else if (this.leases) {
+      const held = this.leases.heldCount;
+      const failed = await this.leases.releaseAll();
+      this.metrics.leaseReleases.inc({ outcome: 'released' }, held - failed);
+      if (failed) {
+        this.metrics.leaseReleases.inc({ outcome: 'failed' }, failed);
+        this.deps.logger.warn({ leases: failed }, 'leases not released; they expire by TTL');
+      }
+    }
     if (this.relay) {
       const flushed = await this.relay.flushed(flushTimeoutMs);
       if (!flushed)
@@ -170,11 +216,36 @@ export class Collector {
     this.scheduler.remove(deviceId);
     state?.session?.close();
     this.devices.delete(deviceId);
+    if (this.leases.holds(deviceId)) {
+      this.leases.release(deviceId).then(
+        () => this.metrics.leaseReleases.inc({ outcome: 'released' }),
+        () => this.metrics.leaseReleases.inc({ outcome: 'failed' }),
+      );
+    }
   }
 
-  private async poll(deviceId: string): Promise<'ok' | 'failed'> {
+  private isShared(state: DeviceState): boolean {
+    const peers = state.device.registration.siteCollectors ?? [];
+    return peers.length > 1 || (peers.length === 1 && peers[0] !== this.deps.identity.collectorId);
+  }
+
+  private standbyCount(): number {
+    let n = 0;
+    for (const [id, state] of this.devices) if (this.isShared(state) && !this.leases.holds(id)) n++;
+    return n;
+  }
+
+  private async poll(deviceId: string): Promise<PollOutcome> {
     const state = this.devices.get(deviceId);
     if (!state) return 'ok';
+    // A device shared by an HA group is polled only under its lease; the peer that holds it polls it now.
+    if (this.isShared(state) && !(await this.leases.acquire(deviceId))) {
+      if (state.session) {
+        state.session.close();
+        state.session = undefined;
+      }
+      return 'standby';
+    }
     const { config, identity } = this.deps;
     const log = this.deps.logger.child({ tenantId: identity.tenantId, deviceId });
     const started = this.clock.now();
@@ -208,8 +279,9 @@ export class Collector {
       state.failures = 0;
       if (state.lastStatus !== 'online') log.info({ tier: state.session.tier }, 'device online');
       state.lastStatus = 'online';
-      for (const event of result.events) await this.publish(event, log);
+      await this.publishAll(result.events, log);
       this.metrics.polls.inc({ outcome: 'online' });
+      this.deps.tap?.pollFinished?.(deviceId, this.clock.now() - started, 'online');
       return 'ok';
     } catch (err) {
       const status: Exclude<PolledStatus, 'online'> =
@@ -238,9 +310,25 @@ export class Collector {
         log,
       );
       this.metrics.polls.inc({ outcome: status });
+      this.deps.tap?.pollFinished?.(deviceId, this.clock.now() - started, status);
       return 'failed';
     } finally {
       this.metrics.pollDuration.observe((this.clock.now() - started) / 1000);
+    }
+  }
+
+  /** One poll's events in one outbox write. */
+  private async publishAll(events: unknown[], log: Logger): Promise<void> {
+    try {
+      const { accepted, rejected } = await this.relay.enqueueMany(events);
+      if (accepted.length) this.metrics.publishes.inc({ outcome: 'queued' }, accepted.length);
+      if (rejected.length) {
+        this.metrics.publishes.inc({ outcome: 'rejected' }, rejected.length);
+        log.error({ err: rejected[0]!.message, count: rejected.length }, 'events not queued');
+      }
+    } catch (err) {
+      this.metrics.publishes.inc({ outcome: 'rejected' }, events.length);
+      log.error({ err: err instanceof Error ? err.message : String(err) }, 'events not queued');
     }
   }
 

@@ -20,6 +20,10 @@ export const CollectorEnv = z.object({
   BREAKER_BASE_S: seconds(30, 1, 3600),
   BREAKER_MAX_S: seconds(900, 1, 86_400),
   MAX_CONCURRENT_POLLS: z.coerce.number().int().min(1).max(10_000).default(512),
+  /** HA lease TTL; default max(1.5 × POLL_INTERVAL_S, CONNECT_TIMEOUT_S + COMMAND_TIMEOUT_S + 5), see leaseTiming. */
+  LEASE_TTL_S: z.coerce.number().int().min(5).max(7200).optional(),
+  /** How often a standby collector retries a device a peer holds; default POLL_INTERVAL_S / 4. */
+  LEASE_RETRY_S: z.coerce.number().int().min(1).max(3600).optional(),
   OUTBOX_MAX_MB: z.coerce.number().int().min(1).max(100_000).default(256),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   METRICS_HOST: z.string().default('127.0.0.1'),
@@ -44,4 +48,15 @@ export function loadCollectorConfig(env: Record<string, string | undefined>): Co
     throw new CollectorConfigError(String(issue.path[0] ?? 'environment'), issue.message);
   }
   return parsed.data;
+}
+
+/** Lease timing for shared devices. The TTL outlives one interval plus lateness (the holder renews on every poll)
+ * and the longest poll (connect + command timeouts), so a live holder never loses its lease mid-poll; a standby
+ * retries every quarter interval, so a dead holder's devices move within TTL + retry (1.75 intervals by default). */
+export function leaseTiming(c: CollectorConfig): { ttlMs: number; retryMs: number } {
+  const ttlS =
+    c.LEASE_TTL_S ??
+    Math.max(Math.ceil(c.POLL_INTERVAL_S * 1.5), c.CONNECT_TIMEOUT_S + c.COMMAND_TIMEOUT_S + 5);
+  const retryS = c.LEASE_RETRY_S ?? c.POLL_INTERVAL_S / 4;
+  return { ttlMs: ttlS * 1000, retryMs: Math.round(retryS * 1000) };
 }

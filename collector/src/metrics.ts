@@ -95,6 +95,14 @@ export class CollectorMetrics {
     'How late a poll started after it was due',
     [0.1, 0.5, 1, 2, 5, 10, 30],
   );
+  readonly leaseAttempts = new Counter(
+    'tod_collector_lease_attempts_total',
+    'HA lease attempts before polling a shared device, by outcome (acquired, renewed, reclaimed, kept, elsewhere, lost, error)',
+  );
+  readonly leaseReleases = new Counter(
+    'tod_collector_lease_releases_total',
+    'HA leases released (device removed or graceful stop), by outcome',
+  );
   private readonly gauges: Gauge[] = [];
 
   gauge(name: string, help: string, read: () => number): void {
@@ -108,6 +116,8 @@ export class CollectorMetrics {
         this.breakerSkips,
         this.publishes,
         this.outboxDropped,
+        this.leaseAttempts,
+        this.leaseReleases,
         this.pollDuration,
         this.pollLateness,
         ...this.gauges,

@@ -46,7 +46,13 @@ function onSentences(socket: Socket, handler: (words: string[]) => void): void {
 
 /** Answers: chunks to write (each its own write, 15 ms apart so the client sees separate reads), or
  * 'hang' to never answer. */
-export type Script = (tag: string, command: string, words: string[]) => Buffer[] | 'hang';
+export type Script = (
+  tag: string,
+  command: string,
+  words: string[],
+  /** Which accepted connection (1, 2, ...) sent it. */
+  connection?: number,
+) => Buffer[] | 'hang';
 
 export interface ScriptedRouter {
   port: number;
@@ -59,7 +65,9 @@ export interface ScriptedRouter {
 export async function startScriptedRouter(): Promise<ScriptedRouter> {
   const router: ScriptedRouter = { port: 0, script: () => [], close: async () => {} };
   const sockets = new Set<Socket>();
+  let connections = 0;
   const server: Server = createServer((socket) => {
+    const connection = ++connections;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.setNoDelay(true);
@@ -78,7 +86,7 @@ export async function startScriptedRouter(): Promise<ScriptedRouter> {
                   sentence(['!done', `.tag=${tag}`]),
                 ]),
               ];
-      } else chunks = router.script(tag, command, words);
+      } else chunks = router.script(tag, command, words, connection);
       if (chunks === 'hang') return;
       chunks.forEach((c, i) => {
         setTimeout(() => socket.writable && socket.write(c), i * 15);

@@ -4,9 +4,7 @@
 // need; everything else is refused by nats-server. To let collectors do more (a new bucket, a new subject),
 // add grants in `collectorNatsPermissions` and nowhere else.
 import { DEVICES_BUCKET, EVENT_STREAM } from './events';
-
-/** The lease bucket of collector high availability (per-device leases, keys `<tenant>.…`). */
-export const LEASES_BUCKET = 'tod-leases';
+import { LEASES_BUCKET } from './registry';
 
 /** nats-server's permission shape inside a user JWT (`nats.pub`, `nats.sub`, `nats.resp`). */
 export interface NatsPermissions {

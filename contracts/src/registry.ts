@@ -16,6 +16,10 @@ export const DeviceRegistration = z.object({
   tlsPort: z.number().int().min(1).max(65535).default(8729),
   tlsMode: TlsMode,
   pollIntervalSeconds: z.number().int().min(10).max(3600).default(60),
+  /** Every collector of the device's site that receives this entry (each under its own key, sealed to its own
+   * key). More than one means the device is shared by an HA group: each poll then needs the device's lease in
+   * `tod-leases`. Empty (older entries) means this collector alone. */
+  siteCollectors: z.array(z.uuid()).max(32).optional(),
   /** JWE (compact) of DeviceCredentials, sealed to the collector's public key; only that collector can open it. */
   credentials: z.string().min(1).max(8192),
   updatedAt: z.iso.datetime({ offset: true }),
@@ -30,3 +34,25 @@ export type DeviceCredentials = z.infer<typeof DeviceCredentials>;
 
 /** Key management algorithm and content encryption for sealed credentials. */
 export const CREDENTIALS_JWE = { alg: 'ECDH-ES+A256KW', enc: 'A256GCM', crv: 'P-256' } as const;
+
+/** NATS KV bucket holding one lease per shared device; its max_age is the lease TTL (set by its creator). */
+export const LEASES_BUCKET = 'tod-leases';
+
+/** The lease TTL the edge creates `tod-leases` with (collectors under NATS auth cannot create buckets): 1.5 ×
+ * the default 60 s poll interval, what a collector with default settings would pick itself. */
+export const DEFAULT_LEASE_TTL_MS = 90_000;
+
+/** Key in `tod-leases`: `<tenant>.<device>`. */
+export function leaseKey(tenantId: string, deviceId: string): string {
+  return `${tenantId}.${deviceId}`;
+}
+
+/** Who holds a device's lease. Written with compare-and-swap on the key's revision; the bucket's max_age expires
+ * it when the holder stops renewing (it renews on every poll). */
+export const DeviceLease = z.object({
+  v: z.literal(1),
+  collectorId: z.uuid(),
+  renewedAt: z.iso.datetime({ offset: true }),
+  ttlMs: z.number().int().positive(),
+});
+export type DeviceLease = z.infer<typeof DeviceLease>;

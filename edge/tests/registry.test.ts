@@ -5,7 +5,7 @@ import { type KV, type KvEntry, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { DEVICES_BUCKET, DeviceRegistration, EnrollResponse } from '@tod/contracts';
-import { compactDecrypt, exportJWK, generateKeyPair } from 'jose';
+import { type CryptoKey, compactDecrypt, exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, Session } from './client';
 import { createWorld, type World } from './fixtures';
@@ -156,6 +156,71 @@ describe('device registry in NATS KV', () => {
     mark = seen.length;
     expect((await w.a.admin.post(`/api/collectors/${col.id}/revoke`)).status).toBe(200);
     await change(isDel(key3), mark);
+  });
+
+  it('gives a device to every collector of its site (an HA group) and re-plans as collectors join and leave', async () => {
+    const enrolled = async (name: string) => {
+      const pair = await generateKeyPair('ECDH-ES+A256KW', { crv: 'P-256', extractable: true });
+      const jwk = await exportJWK(pair.publicKey);
+      const col = (await (await w.a.admin.post('/api/collectors', { name, site: 'ha-site' })).json()) as {
+        id: string;
+        enrollToken: string;
+      };
+      const enrol = await new Session(w.edge).post('/api/collectors/enroll', {
+        token: col.enrollToken,
+        publicKey: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y },
+      });
+      expect(enrol.status).toBe(200);
+      return { id: col.id, privateKey: pair.privateKey };
+    };
+    const opened = async (e: KvEntry, privateKey: CryptoKey) => {
+      const { plaintext } = await compactDecrypt(DeviceRegistration.parse(e.json()).credentials, privateKey);
+      return JSON.parse(new TextDecoder().decode(plaintext)) as unknown;
+    };
+    const a = await enrolled('ha-a');
+    const d = (await (
+      await w.a.operator.post('/api/devices', {
+        name: 'ha-r1',
+        host: '192.0.2.10',
+        collectorId: a.id,
+        credentials: { username: 'ha', password: 'ha-secret' },
+      })
+    ).json()) as { id: string };
+    const keyA = `${w.tenantA}.${a.id}.${d.id}`;
+    expect(DeviceRegistration.parse((await change(isPut(keyA))).json()).siteCollectors).toEqual([a.id]);
+
+    // A second collector of the site enrols: it receives the device sealed to its own key, and both entries
+    // list the pair, so each polls it only under the device's lease.
+    let mark = seen.length;
+    const b = await enrolled('ha-b');
+    const keyB = `${w.tenantA}.${b.id}.${d.id}`;
+    const pair = [a.id, b.id].sort();
+    const entryB = await change(isPut(keyB), mark);
+    expect(DeviceRegistration.parse(entryB.json())).toMatchObject({
+      collectorId: b.id,
+      siteCollectors: pair,
+    });
+    expect(await opened(entryB, b.privateKey)).toEqual({ username: 'ha', password: 'ha-secret' });
+    await expect(opened(entryB, a.privateKey)).rejects.toThrow();
+    const entryA = await change(
+      (e) => isPut(keyA)(e) && DeviceRegistration.parse(e.json()).siteCollectors?.length === 2,
+      mark,
+    );
+    expect(await opened(entryA, a.privateKey)).toEqual({ username: 'ha', password: 'ha-secret' });
+
+    // The device's own collector is revoked: its entry goes, the peer keeps the device alone.
+    mark = seen.length;
+    expect((await w.a.admin.post(`/api/collectors/${a.id}/revoke`)).status).toBe(200);
+    await change(isDel(keyA), mark);
+    await change(
+      (e) => isPut(keyB)(e) && DeviceRegistration.parse(e.json()).siteCollectors?.length === 1,
+      mark,
+    );
+
+    // Deleting the device removes it from every collector of the site.
+    mark = seen.length;
+    expect((await w.a.operator.delete(`/api/devices/${d.id}`)).status).toBe(204);
+    await change(isDel(keyB), mark);
   });
 
   it('refuses private keys and malformed public keys at enrolment', async () => {

@@ -3,7 +3,7 @@
 // harmless because each event's id is its Nats-Msg-Id. Past the size bound, the oldest metric samples are
 // dropped first; status, config and progress events are never dropped.
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DROPPABLE_KINDS, type EventKind } from '@tod/contracts';
 
@@ -33,7 +33,13 @@ interface Segment {
   sealed: boolean;
   /** Bumped when the bound rewrites the segment, so acknowledgements for the old layout are ignored. */
   generation: number;
+  /** The segment's entries as written by this process, so draining right behind the writer never reads the
+   * file back; absent for segments found at start, rewritten by the bound, or past the cache budget. */
+  cache?: OutboxEntry[];
 }
+
+/** Bytes of segments kept in memory for draining; beyond it (a long NATS outage) entries are read from disk. */
+const CACHE_BUDGET_BYTES = 16 * 1024 * 1024;
 
 export interface PeekedEntry {
   segment: number;
@@ -48,6 +54,9 @@ const segName = (seq: number) => `seg-${String(seq).padStart(12, '0')}.jsonl`;
 export class Outbox {
   private segments: Segment[] = [];
   private pendingLines: string[] = [];
+  private pendingEntries: OutboxEntry[] = [];
+  private writers: { resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private cachedBytes = 0;
   private flushing: Promise<void> | undefined;
   private readonly segmentEvents: number;
   private droppedTotal = 0;
@@ -101,48 +110,82 @@ export class Outbox {
   }
 
   /** Appends entries; resolves once they are on disk. */
-  async append(entries: OutboxEntry[]): Promise<void> {
-    for (const e of entries) this.pendingLines.push(JSON.stringify(e));
-    await this.flush();
+  append(entries: OutboxEntry[]): Promise<void> {
+    if (entries.length === 0) return Promise.resolve();
+    for (const e of entries) {
+      this.pendingLines.push(JSON.stringify(e));
+      this.pendingEntries.push(e);
+    }
+    const written = new Promise<void>((resolve, reject) => this.writers.push({ resolve, reject }));
+    void this.flush();
+    return written;
   }
 
-  /** Writes buffered lines; concurrent callers share one write. */
+  /** One write round at a time: each takes every line buffered so far (concurrent appenders share it) and
+   * resolves exactly their appends. Rounds are short, so peek and ack, which wait for the round in progress,
+   * are never held up by a stream of appends that keeps a longer flush busy. */
   private flush(): Promise<void> {
     if (!this.flushing) {
-      this.flushing = (async () => {
-        while (this.pendingLines.length) {
-          let head = this.segments.at(-1);
-          if (!head || head.sealed || head.count >= this.segmentEvents) {
-            if (head) head.sealed = true;
-            head = { seq: (head?.seq ?? 0) + 1, acked: 0, count: 0, bytes: 0, sealed: false, generation: 0 };
-            this.segments.push(head);
-          }
-          const room = this.segmentEvents - head.count;
-          const batch = this.pendingLines.splice(0, room);
-          const text = batch.join('\n') + '\n';
-          await appendFile(join(this.opts.dir, segName(head.seq)), text);
-          head.count += batch.length;
-          head.bytes += Buffer.byteLength(text);
-        }
-        await this.enforceBound();
-      })().finally(() => {
+      this.flushing = this.writeRound().finally(() => {
         this.flushing = undefined;
+        if (this.pendingLines.length) void this.flush();
       });
     }
     return this.flushing;
   }
 
-  /** The oldest unacknowledged entries, in order, at most `max`. Seals the head so it can be drained. */
+  private async writeRound(): Promise<void> {
+    const lines = this.pendingLines.splice(0);
+    const entries = this.pendingEntries.splice(0);
+    const writers = this.writers.splice(0);
+    try {
+      let at = 0;
+      while (at < lines.length) {
+        let head = this.segments.at(-1);
+        if (!head || head.sealed || head.count >= this.segmentEvents) {
+          if (head) head.sealed = true;
+          head = { seq: (head?.seq ?? 0) + 1, acked: 0, count: 0, bytes: 0, sealed: false, generation: 0 };
+          if (this.cachedBytes < CACHE_BUDGET_BYTES) head.cache = [];
+          this.segments.push(head);
+        }
+        const room = this.segmentEvents - head.count;
+        const batch = lines.slice(at, at + room);
+        const batchEntries = entries.slice(at, at + room);
+        at += batch.length;
+        const text = batch.join('\n') + '\n';
+        await appendFile(join(this.opts.dir, segName(head.seq)), text);
+        const bytes = Buffer.byteLength(text);
+        head.count += batch.length;
+        head.bytes += bytes;
+        if (head.cache) {
+          head.cache.push(...batchEntries);
+          this.cachedBytes += bytes;
+          if (this.cachedBytes > CACHE_BUDGET_BYTES) this.uncache(head);
+        }
+      }
+      await this.enforceBound();
+      for (const w of writers) w.resolve();
+    } catch (err) {
+      for (const w of writers) w.reject(err);
+    }
+  }
+
+  /** The oldest unacknowledged entries, in order, at most `max`. */
   async peek(max: number): Promise<PeekedEntry[]> {
     await this.flushing;
     const out: PeekedEntry[] = [];
     for (const seg of this.segments) {
       if (seg.acked >= seg.count) continue;
-      seg.sealed = true;
-      const lines = await this.readLines(seg.seq);
-      for (let i = seg.acked; i < lines.length && out.length < max; i++) {
-        const entry = JSON.parse(lines[i]!) as OutboxEntry;
-        out.push({ segment: seg.seq, generation: seg.generation, index: i, entry });
+      if (seg.cache) {
+        for (let i = seg.acked; i < seg.cache.length && out.length < max; i++) {
+          out.push({ segment: seg.seq, generation: seg.generation, index: i, entry: seg.cache[i]! });
+        }
+      } else {
+        const lines = await this.readLines(seg.seq);
+        for (let i = seg.acked; i < lines.length && out.length < max; i++) {
+          const entry = JSON.parse(lines[i]!) as OutboxEntry;
+          out.push({ segment: seg.seq, generation: seg.generation, index: i, entry });
+        }
       }
       if (out.length >= max) break;
     }
@@ -160,13 +203,20 @@ export class Outbox {
     for (const seg of [...this.segments]) {
       if (seg.seq > segment) break;
       const upTo = seg.seq < segment ? seg.count : Math.min(index + 1, seg.count);
-      if (upTo <= seg.acked) continue;
-      seg.acked = upTo;
+      const advanced = upTo > seg.acked;
+      if (advanced) seg.acked = upTo;
+      // A drained head is sealed here, not at every peek: sealing at each peek made a new file per drain round,
+      // and a backlog of thousands of one-event files to read back. Only when no append is under way (this
+      // check and the seal run without a pause), so no append can land in a file being removed.
+      if (seg.acked >= seg.count && !seg.sealed && seg === this.segments.at(-1) && !this.flushing) {
+        seg.sealed = true;
+      }
       if (seg.acked >= seg.count && seg.sealed) {
-        await rm(join(this.opts.dir, segName(seg.seq)), { force: true });
-        await rm(this.cursorPath(seg.seq), { force: true });
+        await removeFile(join(this.opts.dir, segName(seg.seq)));
+        await removeFile(this.cursorPath(seg.seq));
+        this.uncache(seg);
         this.segments.splice(this.segments.indexOf(seg), 1);
-      } else {
+      } else if (advanced) {
         await writeAtomic(this.cursorPath(seg.seq), String(seg.acked));
       }
     }
@@ -188,6 +238,7 @@ export class Outbox {
       });
       const alreadyAcked = seg.acked;
       if (dropped === 0 && alreadyAcked === 0) continue;
+      this.uncache(seg);
       const text = keep.length ? keep.join('\n') + '\n' : '';
       const before = seg.bytes;
       if (keep.length) {
@@ -208,6 +259,12 @@ export class Outbox {
       }
     }
     this.segments = this.segments.filter((s) => s.count > 0 || (s === this.segments.at(-1) && !s.sealed));
+  }
+
+  private uncache(seg: Segment): void {
+    if (!seg.cache) return;
+    seg.cache = undefined;
+    this.cachedBytes -= seg.bytes;
   }
 
   private async readLines(seq: number): Promise<string[]> {
@@ -244,6 +301,14 @@ function isCompleteJson(line: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** unlink, where a missing file is fine: rm({ force }) walks the path like rimraf (an lstat first), on the hot path
+ * of every drained segment. */
+async function removeFile(path: string): Promise<void> {
+  await unlink(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+  });
 }
 
 async function writeAtomic(path: string, text: string): Promise<void> {

@@ -37,27 +37,45 @@ export class Relay {
   private readonly batchSize: number;
 
   constructor(private readonly opts: RelayOptions) {
-    this.batchSize = opts.batchSize ?? 256;
+    this.batchSize = opts.batchSize ?? 1024;
   }
 
   /** Validates and stores an event; it is published as soon as NATS allows. Resolves once on disk. */
   async enqueue(candidate: unknown): Promise<DeviceEvent> {
-    const parsed = DeviceEvent.safeParse(candidate);
-    if (!parsed.success) {
-      this.stats.rejected++;
-      throw new RelayValidationError(`event rejected: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    const { accepted, rejected } = await this.enqueueMany([candidate]);
+    if (rejected[0]) throw rejected[0];
+    return accepted[0]!;
+  }
+
+  /** Validates each event and stores the valid ones with one disk write (one poll's events together); an
+   * invalid event is reported in `rejected` and never blocks the others. */
+  async enqueueMany(
+    candidates: unknown[],
+  ): Promise<{ accepted: DeviceEvent[]; rejected: RelayValidationError[] }> {
+    const accepted: DeviceEvent[] = [];
+    const rejected: RelayValidationError[] = [];
+    for (const candidate of candidates) {
+      const parsed = DeviceEvent.safeParse(candidate);
+      if (parsed.success) accepted.push(parsed.data);
+      else {
+        this.stats.rejected++;
+        rejected.push(
+          new RelayValidationError(`event rejected: ${parsed.error.issues[0]?.message ?? 'invalid'}`),
+        );
+      }
     }
-    const event = parsed.data;
-    await this.opts.outbox.append([
-      {
-        id: event.id,
-        kind: event.kind,
-        subject: eventSubject(event.tenantId, event.deviceId, event.kind),
-        payload: JSON.stringify(event),
-      },
-    ]);
-    this.wake?.();
-    return event;
+    if (accepted.length) {
+      await this.opts.outbox.append(
+        accepted.map((event) => ({
+          id: event.id,
+          kind: event.kind,
+          subject: eventSubject(event.tenantId, event.deviceId, event.kind),
+          payload: JSON.stringify(event),
+        })),
+      );
+      this.wake?.();
+    }
+    return { accepted, rejected };
   }
 
   /** Starts draining through `nc` (which reconnects by itself). */

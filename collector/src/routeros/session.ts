@@ -1,6 +1,7 @@
 // One persistent API session per device (node-routeros, patched). Opens through the TLS tiers the device's
 // policy allows (CA-verified, then self-signed or anonymous DH, then plain API), bounds every command with a
 // timeout, and turns every failure into a status instead of an exception that escapes.
+import type { Socket } from 'node:net';
 import { type ConnectionOptions, rootCertificates, type TlsOptions } from 'node:tls';
 import type { DeviceRegistration, PolledStatus, TlsTier } from '@tod/contracts';
 import { RouterOSAPI } from 'node-routeros';
@@ -94,6 +95,8 @@ export function classifyFailure(err: unknown, tier: TlsTier, opening = false): S
 export class RouterSession {
   private closed = false;
   private readonly pending = new Set<(err: Error) => void>();
+  private readonly socket: Socket | undefined;
+  private corked = false;
 
   private constructor(
     private readonly api: RouterOSAPI,
@@ -102,6 +105,11 @@ export class RouterSession {
   ) {
     api.on('error', (err: unknown) => this.fail(classifyFailure(err, tier)));
     api.on('close', () => this.fail(new SessionError('unreachable', 'the device closed the connection')));
+    // node-routeros keeps its connect timeout as the socket's idle timeout and destroys an idle socket, which
+    // would end every session between two polls (10 s < 60 s) and cost a new TCP/TLS handshake and login per
+    // poll. Once logged in, idleness is normal: commands have their own timeout, TCP keepalive finds dead peers.
+    this.socket = (api as unknown as { connector?: { socket?: Socket } }).connector?.socket;
+    this.socket?.setTimeout(0);
   }
 
   /** Tries each allowed tier in order; the first that logs in wins. Auth failures stop the search: the same
@@ -124,7 +132,6 @@ export class RouterSession {
       api.on('error', () => {});
       try {
         await withTimeout(api.connect(), opts.connectTimeoutMs, 'connection timed out');
-        keepOpenWhileIdle(api);
         return new RouterSession(api, tier, opts);
       } catch (err) {
         destroy(api);
@@ -156,6 +163,7 @@ export class RouterSession {
         );
       }, this.opts.commandTimeoutMs);
       this.pending.add(reject);
+      this.corkUntilNextTick();
       this.api.write(words).then(
         (rows) => {
           clearTimeout(timer);
@@ -168,6 +176,19 @@ export class RouterSession {
           reject(this.closed ? classifyFailure(err, this.tier) : new DeviceTrapError(errorText(err)));
         },
       );
+    });
+  }
+
+  /** node-routeros writes every word with its own socket write (a syscall each); a poll's commands, issued in
+   * one tick, leave in one write instead. */
+  private corkUntilNextTick(): void {
+    const socket = this.socket;
+    if (this.corked || !socket) return;
+    this.corked = true;
+    socket.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      socket.uncork();
     });
   }
 
@@ -196,15 +217,6 @@ function toRow(obj: object): Row {
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-/** node-routeros applies its `timeout` (our connect timeout) to the socket for good: a session idle that long
- * between polls (10 s against a 60 s interval) was torn down and every poll logged in again. Once logged in,
- * every command has its own timeout here, so the idle timer goes. */
-function keepOpenWhileIdle(api: RouterOSAPI): void {
-  const socket = (api as unknown as { connector?: { socket?: { setTimeout(ms: number): void } } }).connector
-    ?.socket;
-  socket?.setTimeout(0);
 }
 
 function destroy(api: RouterOSAPI): void {

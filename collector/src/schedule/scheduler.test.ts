@@ -120,4 +120,24 @@ describe('poll scheduler', () => {
     await scheduler.stop();
     expect(clock.pendingTimers).toBe(0);
   });
+
+  it('retries a device in standby (its HA peer holds the lease) every quarter interval, without opening its breaker', async () => {
+    let standby = true;
+    const { clock, scheduler, polls } = setup({ devices: 1, outcome: () => (standby ? 'standby' : 'ok') });
+    await clock.advance(60_000);
+    const first = polls[0]!.at;
+    await clock.advance(60_000 * 3);
+    // Attempts every 15 s while the peer holds it; far more than the 5 failures that would open a breaker.
+    expect(polls.length).toBeGreaterThanOrEqual(12);
+    expect(polls.slice(1).map((p, i) => p.at - polls[i]!.at)).toEqual(polls.slice(1).map(() => 15_000));
+    expect(scheduler.breakerOf('dev-0')!.consecutiveFailures).toBe(0);
+    expect(first).toBeLessThan(60_000);
+    // Once it holds the lease, the device is back on its interval.
+    standby = false;
+    const n = polls.length;
+    await clock.advance(60_000 * 2);
+    const since = polls.slice(n);
+    expect(since.length).toBeGreaterThanOrEqual(2);
+    expect(since[1]!.at - since[0]!.at).toBe(60_000);
+  });
 });

@@ -4,13 +4,17 @@
 import type { Clock } from '../clock';
 import { type BreakerOptions, CircuitBreaker, DEFAULT_BREAKER } from './breaker';
 
-export type PollOutcome = 'ok' | 'failed';
+/** 'standby': another collector of the HA group holds the device's lease; try again sooner than the interval so
+ * a takeover is quick, without touching the breaker. */
+export type PollOutcome = 'ok' | 'failed' | 'standby';
 
 export interface SchedulerOptions {
   clock: Clock;
   intervalMs: number;
   maxConcurrent: number;
   breaker?: BreakerOptions;
+  /** How soon a device in standby is tried again (default: a quarter of its interval). */
+  standbyRetryMs?: number;
   /** Uniform in [0, 1); injected for deterministic tests. */
   random?: () => number;
   poll: (deviceId: string, context: { consecutiveFailures: number }) => Promise<PollOutcome>;
@@ -149,10 +153,13 @@ export class PollScheduler {
       }
       const now = this.opts.clock.now();
       if (outcome === 'ok') entry.breaker.recordSuccess();
-      else entry.breaker.recordFailure(now);
+      else if (outcome === 'failed') entry.breaker.recordFailure(now);
       entry.inFlight = false;
       this.inFlight--;
-      if (!entry.removed) this.reschedule(entry, now);
+      if (!entry.removed && outcome === 'standby') {
+        entry.due = now + (this.opts.standbyRetryMs ?? Math.max(1, Math.floor(entry.intervalMs / 4)));
+        this.push(entry);
+      } else if (!entry.removed) this.reschedule(entry, now);
       this.startReady();
       this.arm();
     })();

@@ -252,9 +252,8 @@ devicesRoute.patch('/:id', requireRole('operator'), async (c) => {
     if (!before || !updated) return null;
     const changed = Object.keys(body);
     await s.audit({ action: 'device.update', targetType: 'device', targetId: id, details: { changed } });
-    const ops =
-      before.collectorId !== updated.collectorId ? planDeviceDelete(s.tenantId, before.collectorId, id) : [];
-    ops.push(...(await planDevicePuts(s, [updated])));
+    // Pruning removes the entries of collectors that no longer poll it (a move, or credentials removed).
+    const ops = await planDevicePuts(s, [updated], { prune: true });
     return { updated, ops };
   });
   if (!row) throw new ApiError(404, 'not_found', 'device not found');

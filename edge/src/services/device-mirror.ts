@@ -1,4 +1,7 @@
-// Mirrors devices into NATS KV `tod-devices` for the collectors (Postgres stays the source of truth).
+// Mirrors devices into NATS KV `tod-devices` for the collectors (Postgres stays the source of truth). A device
+// goes to its collector and, when that collector names a site, to every enrolled collector of the same site (an
+// HA group): one entry per collector, each sealed to that collector's key, each listing the group in
+// `siteCollectors` so the collectors poll it under a lease (`tod-leases`) and never at the same time.
 // Planning happens inside the request's tenant transaction: read the device and its collector's public key,
 // decrypt the credentials with the tenant data key and seal them to the collector (JWE). Publishing happens
 // after the response (waitUntil), so a NATS outage never fails a write; the next write of the device, or a
@@ -10,11 +13,13 @@ import type { wsconnect } from '@nats-io/nats-core';
 import {
   type CollectorPublicJwk,
   CREDENTIALS_JWE,
+  DEFAULT_LEASE_TTL_MS,
   DEVICES_BUCKET,
   type DeviceRegistration,
   deviceKey,
   EVENT_STREAM,
   eventStreamConfig,
+  LEASES_BUCKET,
 } from '@tod/contracts';
 import { collectors, devices } from '@tod/drizzle/schema';
 import { and, eq, inArray } from 'drizzle-orm';
@@ -26,11 +31,18 @@ import { configFor } from '../middleware/config';
 import { openJson } from './envelope';
 import { connectEdge, type EdgeNats, edgeNatsFrom } from './nats-auth';
 
-export interface MirrorOp {
-  key: string;
-  /** null deletes the key */
-  value: DeviceRegistration | null;
-}
+export type MirrorOp =
+  | {
+      key: string;
+      /** null deletes the key */
+      value: DeviceRegistration | null;
+    }
+  /** Deletes every key matching `pattern` (a KV filter with `*`) except those in `keep`: entries left behind
+   * under collectors that no longer poll the device (moved, revoked, left the site). */
+  | { pattern: string; keep: string[] };
+
+/** Every collector's entry for one device. */
+const deviceKeys = (tenantId: string, deviceId: string) => `${tenantId}.*.${deviceId}`;
 
 type DeviceRow = typeof devices.$inferSelect;
 
@@ -52,69 +64,102 @@ function ports(d: DeviceRow): { port: number; tlsPort: number } {
     : { port: d.port, tlsPort: API_SSL_PORT };
 }
 
-/** Registry entries for these devices: those with credentials and an enrolled, unrevoked collector. A device
- * that cannot be polled (no credentials) has its key removed. */
-export async function planDevicePuts(s: TenantScope, rows: DeviceRow[]): Promise<MirrorOp[]> {
-  const collectorIds = [...new Set(rows.map((r) => r.collectorId).filter((id): id is string => id !== null))];
-  if (collectorIds.length === 0) return [];
-  const cols = await s.tx
-    .select({ id: collectors.id, publicKey: collectors.publicKey, status: collectors.status })
+type CollectorRow = { id: string; site: string; publicKey: unknown; status: string };
+
+/** The collectors of the given collectors' sites (a collector without a site is a group of one). */
+async function siteGroups(s: TenantScope, collectorIds: string[]): Promise<Map<string, CollectorRow[]>> {
+  const columns = {
+    id: collectors.id,
+    site: collectors.site,
+    publicKey: collectors.publicKey,
+    status: collectors.status,
+  };
+  const own = await s.tx
+    .select(columns)
     .from(collectors)
-    .where(inArray(collectors.id, collectorIds));
-  const keys = new Map(
-    cols
-      .filter((c) => c.publicKey && c.status !== 'revoked')
-      .map((c) => [c.id, c.publicKey as unknown as CollectorPublicJwk]),
-  );
+    .where(and(eq(collectors.tenantId, s.tenantId), inArray(collectors.id, collectorIds)));
+  const sites = [...new Set(own.map((c) => c.site).filter((site) => site !== ''))];
+  const peers = sites.length
+    ? await s.tx
+        .select(columns)
+        .from(collectors)
+        .where(and(eq(collectors.tenantId, s.tenantId), inArray(collectors.site, sites)))
+    : [];
+  const groups = new Map<string, CollectorRow[]>();
+  for (const c of own) {
+    groups.set(c.id, c.site === '' ? [c] : peers.filter((p) => p.site === c.site));
+  }
+  return groups;
+}
+
+/** Registry entries for these devices: one per enrolled, unrevoked collector of the device's collector's site,
+ * for devices with credentials. `prune` also removes the device's entries under any other collector (after a
+ * change of collector or credentials); a device that cannot be polled is then removed everywhere. */
+export async function planDevicePuts(
+  s: TenantScope,
+  rows: DeviceRow[],
+  opts: { prune?: boolean } = {},
+): Promise<MirrorOp[]> {
+  const collectorIds = [...new Set(rows.map((r) => r.collectorId).filter((id): id is string => id !== null))];
+  const groups = collectorIds.length ? await siteGroups(s, collectorIds) : new Map<string, CollectorRow[]>();
   const ops: MirrorOp[] = [];
   for (const d of rows) {
-    const publicKey = d.collectorId ? keys.get(d.collectorId) : undefined;
-    if (!d.collectorId || !publicKey) continue;
-    const key = deviceKey(d.tenantId, d.collectorId, d.id);
-    if (!d.credentialsEnc) {
-      ops.push({ key, value: null });
-      continue;
+    const targets = (d.collectorId ? (groups.get(d.collectorId) ?? []) : [])
+      .filter((c) => c.publicKey && c.status !== 'revoked')
+      .sort((a, b) => a.id.localeCompare(b.id));
+    const kept: string[] = [];
+    if (d.credentialsEnc && targets.length) {
+      const plain = await openJson(s.envelope, 'device-credentials', new Uint8Array(d.credentialsEnc));
+      const siteCollectors = targets.map((c) => c.id);
+      for (const target of targets) {
+        const key = deviceKey(d.tenantId, target.id, d.id);
+        kept.push(key);
+        ops.push({
+          key,
+          value: {
+            v: 1,
+            tenantId: d.tenantId,
+            collectorId: target.id,
+            deviceId: d.id,
+            name: d.name,
+            host: d.host,
+            ...ports(d),
+            tlsMode: d.tlsMode,
+            pollIntervalSeconds: 60,
+            siteCollectors,
+            credentials: await sealCredentials(target.publicKey as CollectorPublicJwk, plain),
+            updatedAt: (d.updatedAt instanceof Date ? d.updatedAt : new Date(d.updatedAt)).toISOString(),
+          },
+        });
+      }
     }
-    const credentials = await sealCredentials(
-      publicKey,
-      await openJson(s.envelope, 'device-credentials', new Uint8Array(d.credentialsEnc)),
-    );
-    ops.push({
-      key,
-      value: {
-        v: 1,
-        tenantId: d.tenantId,
-        collectorId: d.collectorId,
-        deviceId: d.id,
-        name: d.name,
-        host: d.host,
-        ...ports(d),
-        tlsMode: d.tlsMode,
-        pollIntervalSeconds: 60,
-        credentials,
-        updatedAt: (d.updatedAt instanceof Date ? d.updatedAt : new Date(d.updatedAt)).toISOString(),
-      },
-    });
+    if (opts.prune || (!d.credentialsEnc && targets.length)) {
+      ops.push({ pattern: deviceKeys(d.tenantId, d.id), keep: kept });
+    }
   }
   return ops;
 }
 
 export function planDeviceDelete(tenantId: string, collectorId: string | null, deviceId: string): MirrorOp[] {
-  return collectorId ? [{ key: deviceKey(tenantId, collectorId, deviceId), value: null }] : [];
+  return collectorId ? [{ pattern: deviceKeys(tenantId, deviceId), keep: [] }] : [];
 }
 
-/** Every device of one collector: after it enrols (new key) or is revoked (remove). */
+/** Every device of one collector's site group: after it enrols (new key: its entries appear, its peers' entries
+ * list it) or is revoked (its entries go, the remaining peers take over its devices). */
 export async function planCollectorDevices(
   s: TenantScope,
   collectorId: string,
   remove: boolean,
 ): Promise<MirrorOp[]> {
+  const group = (await siteGroups(s, [collectorId])).get(collectorId) ?? [];
+  const ids = [...new Set([collectorId, ...group.map((c) => c.id)])];
   const rows = await s.tx
     .select()
     .from(devices)
-    .where(and(eq(devices.tenantId, s.tenantId), eq(devices.collectorId, collectorId)));
-  if (remove) return rows.map((d) => ({ key: deviceKey(d.tenantId, collectorId, d.id), value: null }));
-  return planDevicePuts(s, rows);
+    .where(and(eq(devices.tenantId, s.tenantId), inArray(devices.collectorId, ids)));
+  const puts = await planDevicePuts(s, rows);
+  if (!remove) return puts;
+  return [{ pattern: `${s.tenantId}.${collectorId}.*`, keep: [] }, ...puts];
 }
 
 function logNatsFailure(msg: string, err: unknown, extra: Record<string, unknown> = {}): void {
@@ -136,7 +181,11 @@ export async function publishMirror(nats: EdgeNats, ops: MirrorOp[]): Promise<vo
     nc = await connectEdge(nats, 'tod-edge-mirror');
     const kv = await new Kvm(nc).create(DEVICES_BUCKET, { history: 1 });
     for (const op of ops) {
-      if (op.value) await kv.put(op.key, JSON.stringify(op.value));
+      if ('pattern' in op) {
+        const stale: string[] = [];
+        for await (const key of await kv.keys(op.pattern)) if (!op.keep.includes(key)) stale.push(key);
+        for (const key of stale) await kv.delete(key);
+      } else if (op.value) await kv.put(op.key, JSON.stringify(op.value));
       else await kv.delete(op.key);
     }
   } catch (err) {
@@ -153,6 +202,8 @@ export async function ensureCollectorResources(nats: EdgeNats): Promise<void> {
   try {
     nc = await connectEdge(nats, 'tod-edge-setup');
     await new Kvm(nc).create(DEVICES_BUCKET, { history: 1 });
+    // Collectors of an HA site take per-device leases here; under NATS auth they cannot create the bucket.
+    await new Kvm(nc).create(LEASES_BUCKET, { history: 1, ttl: DEFAULT_LEASE_TTL_MS });
     const jsm = await jetstreamManager(nc);
     try {
       await jsm.streams.info(EVENT_STREAM.name);
