@@ -9,5 +9,7 @@ export * from './api/errors';
 export * from './api/health';
 export * from './api/tenants';
 export * from './api/users';
+export * from './config/normalise';
+export * from './config/snapshot';
 export * from './events';
 export * from './registry';
