@@ -28,7 +28,7 @@ export interface ConfigExport {
 /** A backup that could not be taken, with a stable code (the session's own errors pass through unchanged). */
 export class ConfigExportError extends Error {
   constructor(
-    readonly code: 'export_file_missing' | 'export_unreadable' | 'export_incomplete',
+    readonly code: 'export_file_missing' | 'export_unreadable' | 'export_incomplete' | 'export_too_large',
     message: string,
   ) {
     super(message);
