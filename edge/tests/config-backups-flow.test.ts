@@ -6,19 +6,19 @@ import { randomUUID } from 'node:crypto';
 import { DeviceEvent, unifiedDiff } from '@tod/contracts';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { takeConfigSnapshot } from '../collector/src/backup/snapshot-event';
-import { type PollMemory, pollDevice } from '../collector/src/poll/poll-device';
-import { RouterSession } from '../collector/src/routeros/session';
-import { type DbHandle, openDb, withTenant } from '../edge/src/db';
+import { takeConfigSnapshot } from '../../collector/src/backup/snapshot-event';
+import { type PollMemory, pollDevice } from '../../collector/src/poll/poll-device';
+import { RouterSession } from '../../collector/src/routeros/session';
+import { type Fleet, startFleet } from '../../simulator/src/fleet';
+import { freshDatabase } from '../../tests/env';
+import { type DbHandle, openDb, withTenant } from '../src/db';
 import {
   getSnapshot,
   type StoreSnapshotResult,
   snapshotText,
   storeSnapshotEvent,
-} from '../edge/src/services/config-backups';
-import { localKms } from '../edge/src/services/kms';
-import { type Fleet, startFleet } from '../simulator/src/fleet';
-import { freshDatabase } from './env';
+} from '../src/services/config-backups';
+import { localKms } from '../src/services/kms';
 
 const kms = localKms(Buffer.alloc(32, 3).toString('base64'));
 let fleet: Fleet;
