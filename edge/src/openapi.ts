@@ -166,6 +166,13 @@ export const ROUTE_DOCS: RouteDoc[] = [
     'config-backups',
     'Download one version as text/plain; sensitive ones need operator',
   ),
+  r(
+    'get',
+    '/api/config-backups/history.bundle',
+    'operator',
+    'config-backups',
+    "The tenant's configuration history as a git bundle (one commit per change, one file per device)",
+  ),
   r('get', '/api/device-groups', 'viewer', 'device-groups', 'List device groups', { query: NameListQuery }),
   r('post', '/api/device-groups', 'operator', 'device-groups', 'Create a device group', {
     body: CreateDeviceGroupRequest,

@@ -1,6 +1,10 @@
 // /api/devices/:id/config/snapshots from outside the Worker: every route × every role, the sensitive-content
 // rule (viewers see the history, not the secrets), tenant isolation and bad input. Snapshots are seeded the
 // way the TenantHub writes them: storeSnapshot with the same KMS master key the edge runs with.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ApiErrorBody, ConfigDiff, ConfigSnapshotList, normaliseExport } from '@tod/contracts';
 import * as schema from '@tod/drizzle/schema';
 import { drizzle } from 'drizzle-orm/postgres-js';
@@ -8,6 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TEST_SECRETS } from '../../tests/env/edge';
 import { withTenant } from '../src/db';
 import { type StoreSnapshotInput, storeSnapshot } from '../src/services/config-backups';
+import { deviceFileName } from '../src/services/config-git';
 import { localKms } from '../src/services/kms';
 import { Session as S, type Session } from './client';
 import { createWorld, type World } from './fixtures';
@@ -267,4 +272,58 @@ describe('bad input', () => {
       expect(ApiErrorBody.safeParse(await res.json()).success).toBe(true);
     });
   }
+});
+
+describe('git history export', () => {
+  const path = '/api/config-backups/history.bundle';
+
+  it('needs the operator role (the bundle holds sensitive versions)', async () => {
+    const got = {} as Record<Who, number>;
+    for (const who of WHO) {
+      const res = await session(who).get(path);
+      got[who] = res.status;
+      await res.arrayBuffer();
+    }
+    expect(got).toEqual({ ...everyoneInA(200, 403), other_tenant_admin: 200 });
+  });
+
+  it('clones as a git repository with one commit per version and one file per device', async () => {
+    const res = await w.a.operator.fetch(path, { headers: { 'x-request-id': 'cfg-git-0001' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/x-git-bundle');
+    const dir = mkdtempSync(join(tmpdir(), 'tod-bundle-'));
+    try {
+      writeFileSync(join(dir, 'history.bundle'), Buffer.from(await res.arrayBuffer()));
+      const git = (...args: string[]) =>
+        execFileSync('git', args, {
+          cwd: join(dir, 'repo'),
+          encoding: 'utf8',
+          env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1' },
+        });
+      execFileSync('git', ['clone', '--quiet', 'history.bundle', 'repo'], { cwd: dir });
+      git('fsck', '--strict');
+      const subjects = git('log', '--format=%s', '--reverse').trim().split('\n');
+      expect(subjects).toHaveLength(4);
+      expect(subjects.filter((s) => s.endsWith('version 2 (change)'))).toHaveLength(2);
+      const [plainRow] = await w.sql<
+        { name: string }[]
+      >`SELECT name FROM devices WHERE id = ${plainA.device}`;
+      const [secretRow] = await w.sql<
+        { name: string }[]
+      >`SELECT name FROM devices WHERE id = ${secretA.device}`;
+      const plainFile = deviceFileName(plainRow!.name, plainA.device);
+      const secretFile = deviceFileName(secretRow!.name, secretA.device);
+      expect(git('ls-files').trim().split('\n').sort()).toEqual([plainFile, secretFile].sort());
+      expect(readFileSync(join(dir, 'repo', secretFile), 'utf8')).toContain('private-key="TOP-SECRET-KEY="');
+      // The file's own history is the device's versions, and git's diff shows the change.
+      expect(git('log', '--format=%s', '--', plainFile).trim().split('\n')).toHaveLength(2);
+      expect(git('log', '-p', '-1', '--format=', '--', plainFile)).toContain('+set name=core-2');
+      // Tenant B's devices are not in tenant A's history.
+      expect(git('log', '--all', '--format=%B')).not.toContain('bravo');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const rows = await w.sql`SELECT action FROM audit_log WHERE request_id = 'cfg-git-0001'`;
+    expect(rows).toEqual([{ action: 'config_history.export' }]);
+  });
 });

@@ -22,6 +22,7 @@ import {
   snapshotDto,
   snapshotText,
 } from '../services/config-backups';
+import { buildHistoryBundle } from '../services/config-git';
 import { pathId, readQuery } from '../validate';
 
 export const configBackupsRoute = new Hono<AppEnv>();
@@ -114,6 +115,31 @@ configBackupsRoute.get('/:id/config/snapshots/:sid', requireRole('viewer'), asyn
   return c.body(out.text, 200, {
     'content-type': 'text/plain; charset=utf-8',
     'content-disposition': `attachment; filename="${file}"`,
+    'cache-control': 'no-store',
+  });
+});
+
+/** /api/config-backups: tenant-wide views of the history. */
+export const configHistoryRoute = new Hono<AppEnv>();
+
+// The whole history as a git bundle (`git clone history.bundle`). It holds every version, sensitive ones
+// included, so it needs the operator role, and every export is audited.
+configHistoryRoute.get('/history.bundle', requireRole('operator'), async (c) => {
+  const out = await inTenant(c, async (s) => {
+    const history = await buildHistoryBundle(s.envelope);
+    if (history.commits === 0)
+      throw new ApiError(404, 'not_found', 'this tenant has no configuration snapshots yet');
+    await s.audit({
+      action: 'config_history.export',
+      targetType: 'tenant',
+      targetId: s.tenantId,
+      details: { commits: history.commits, head: history.head },
+    });
+    return { history, tenantId: s.tenantId };
+  });
+  return c.body(out.history.bundle as unknown as ArrayBuffer, 200, {
+    'content-type': 'application/x-git-bundle',
+    'content-disposition': `attachment; filename="tod-config-history-${out.tenantId.slice(0, 8)}.bundle"`,
     'cache-control': 'no-store',
   });
 });
