@@ -1,5 +1,6 @@
 // NATS subjects shared by the collector (publisher) and the edge (consumer).
 import { z } from 'zod';
+import { ConfigSnapshotData } from './config/snapshot';
 
 export const STREAM_NAME = 'TOD';
 export const DEVICES_BUCKET = 'tod-devices';
@@ -11,6 +12,7 @@ export const EventKind = z.enum([
   'wireless',
   'health',
   'config-changed',
+  'config-snapshot',
   'log',
   'progress',
 ]);
@@ -167,6 +169,7 @@ export const DeviceEvent = z.discriminatedUnion('kind', [
   z.object({ ...envelope, kind: z.literal('wireless'), data: WirelessData }),
   z.object({ ...envelope, kind: z.literal('health'), data: HealthData }),
   z.object({ ...envelope, kind: z.literal('config-changed'), data: ConfigChangedData }),
+  z.object({ ...envelope, kind: z.literal('config-snapshot'), data: ConfigSnapshotData }),
   z.object({ ...envelope, kind: z.literal('log'), data: LogData }),
   z.object({ ...envelope, kind: z.literal('progress'), data: ProgressData }),
 ]);

@@ -11,6 +11,8 @@ export * from './api/health';
 export * from './api/live';
 export * from './api/tenants';
 export * from './api/users';
+export * from './config/normalise';
+export * from './config/snapshot';
 export * from './events';
 export * from './nats-permissions';
 export * from './registry';

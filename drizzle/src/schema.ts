@@ -524,6 +524,24 @@ export const notificationDeliveries = pgTable('notification_deliveries', {
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
+/** Configuration backups (migration 0005): one row per distinct configuration of a device, sealed. */
+export const configSnapshotTriggers = ['change', 'nightly', 'manual'] as const;
+export const configSnapshots = pgTable('config_snapshots', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  tenantId: uuid('tenant_id').notNull(),
+  deviceId: uuid('device_id').notNull(),
+  seq: integer('seq').notNull(),
+  takenAt: timestamp('taken_at', { withTimezone: true }).notNull(),
+  createdAt: createdAt(),
+  trigger: text('trigger', { enum: configSnapshotTriggers }).notNull(),
+  contentHash: text('content_hash').notNull(),
+  size: integer('size').notNull(),
+  sensitive: boolean('sensitive').notNull(),
+  contentEnc: bytea('content_enc').notNull(),
+  routerosVersion: text('routeros_version'),
+  sourceEventId: text('source_event_id'),
+});
+
 export const allTables = {
   tenants,
   users,
@@ -556,4 +574,5 @@ export const allTables = {
   alerts,
   maintenance_windows: maintenanceWindows,
   notification_deliveries: notificationDeliveries,
+  config_snapshots: configSnapshots,
 };

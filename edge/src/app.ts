@@ -14,6 +14,7 @@ import { alertsRoute } from './routes/alerts';
 import { auditLogsRoute, kmsEventsRoute } from './routes/audit-logs';
 import { auth } from './routes/auth';
 import { collectorsRoute } from './routes/collectors';
+import { configBackupsRoute, configHistoryRoute } from './routes/config-backups';
 import { deviceGroupsRoute, tagsRoute } from './routes/device-sets';
 import { devicesRoute } from './routes/devices';
 import { health } from './routes/health';
@@ -92,6 +93,8 @@ export function createApp(): Hono<AppEnv> {
   app.route('/api/api-keys', apiKeysRoute);
   app.route('/api/devices', metricsRoute);
   app.route('/api/devices', devicesRoute);
+  app.route('/api/devices', configBackupsRoute);
+  app.route('/api/config-backups', configHistoryRoute);
   app.route('/api/device-groups', deviceGroupsRoute);
   app.route('/api/tags', tagsRoute);
   app.route('/api/collectors', collectorsRoute);

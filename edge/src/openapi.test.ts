@@ -8,7 +8,7 @@ describe('OpenAPI description', () => {
     const served = new Set(
       createApp()
         .routes.filter((r) => r.method !== 'ALL')
-        .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:id\b/g, '{id}').replace(/\/$/, '')}`),
+        .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)\b/g, '{$1}').replace(/\/$/, '')}`),
     );
     const documented = new Set(ROUTE_DOCS.map((d) => `${d.method} ${d.path}`));
     expect([...documented].sort()).toEqual([...served].sort());

@@ -6,6 +6,8 @@ import {
   AlertListQuery,
   AuditListQuery,
   BootstrapEnrolRequest,
+  ConfigDiffQuery,
+  ConfigSnapshotListQuery,
   CreateAlertRuleRequest,
   CreateApiKeyRequest,
   CreateCollectorRequest,
@@ -149,6 +151,38 @@ export const ROUTE_DOCS: RouteDoc[] = [
   r('get', '/api/devices/{id}', 'viewer', 'devices', 'Get a device'),
   r('patch', '/api/devices/{id}', 'operator', 'devices', 'Update a device', { body: UpdateDeviceRequest }),
   r('delete', '/api/devices/{id}', 'operator', 'devices', 'Delete a device'),
+  r(
+    'get',
+    '/api/devices/{id}/config/snapshots',
+    'viewer',
+    'config-backups',
+    'Configuration history, newest first',
+    {
+      query: ConfigSnapshotListQuery,
+    },
+  ),
+  r(
+    'get',
+    '/api/devices/{id}/config/snapshots/diff',
+    'viewer',
+    'config-backups',
+    'Diff two versions (unified and side by side); sensitive ones need operator',
+    { query: ConfigDiffQuery },
+  ),
+  r(
+    'get',
+    '/api/devices/{id}/config/snapshots/{sid}',
+    'viewer',
+    'config-backups',
+    'Download one version as text/plain; sensitive ones need operator',
+  ),
+  r(
+    'get',
+    '/api/config-backups/history.bundle',
+    'operator',
+    'config-backups',
+    "The tenant's configuration history as a git bundle (one commit per change, one file per device)",
+  ),
   r('get', '/api/device-groups', 'viewer', 'device-groups', 'List device groups', { query: NameListQuery }),
   r('post', '/api/device-groups', 'operator', 'device-groups', 'Create a device group', {
     body: CreateDeviceGroupRequest,
@@ -308,8 +342,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const d of ROUTE_DOCS) {
     const params: unknown[] = [];
-    if (d.path.includes('{id}')) {
-      params.push({ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } });
+    for (const [, name] of d.path.matchAll(/\{(\w+)\}/g)) {
+      params.push({ name, in: 'path', required: true, schema: { type: 'string', format: 'uuid' } });
     }
     if (d.query) {
       const q = jsonSchema(d.query) as { properties?: Record<string, unknown>; required?: string[] };

@@ -16,6 +16,7 @@ export const TOPIC_OF_KIND: Record<EventKind, LiveTopic> = {
   health: 'metrics',
   progress: 'progress',
   'config-changed': 'config',
+  'config-snapshot': 'config',
   log: 'logs',
 };
 
