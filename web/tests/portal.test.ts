@@ -344,6 +344,42 @@ describe('the portal in Chromium', { timeout: 120_000 }, () => {
     await pg.getByTestId('device-count').getByText('0 of 9,997 devices').waitFor();
   }, 240_000);
 
+  it('creates an API key shown once, and reads and exports the audit log', async () => {
+    await pg.goto('/admin/api-keys');
+    await pg.getByRole('button', { name: 'New API key' }).click();
+    const d = pg.getByRole('dialog', { name: 'New API key' });
+    await d.getByLabel('Name', { exact: true }).fill('monitoring');
+    await d.getByRole('button', { name: 'Create key' }).click();
+    const key = (await pg.getByTestId('new-api-key').textContent())!.trim();
+    expect(key).toMatch(/^mktp_/);
+    await portal.screenshot(pg, '13-api-key-once');
+    await pg.keyboard.press('Escape');
+    await pg.getByTestId('api-keys').getByRole('cell', { name: 'monitoring' }).waitFor();
+    expect(await pg.getByText(key).count()).toBe(0);
+    const status = await pg.evaluate(
+      async (k) => (await fetch('/api/devices?limit=1', { headers: { 'x-api-key': k } })).status,
+      key,
+    );
+    expect(status).toBe(200);
+
+    await pg.goto('/admin/audit');
+    await pg.getByLabel('Action').fill('device.import');
+    await pg.getByTestId('audit-table').getByRole('cell', { name: 'device.import' }).first().waitFor();
+    await portal.screenshot(pg, '14-audit-log');
+    const [download] = await Promise.all([
+      pg.waitForEvent('download'),
+      pg.getByRole('button', { name: 'Export CSV' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('audit-log.csv');
+    const csv = await readFile((await download.path())!, 'utf8');
+    const [header, ...rows] = csv.trim().split('\r\n');
+    expect(header).toBe(
+      'id,created_at,actor_type,actor_id,action,target_type,target_id,outcome,ip,request_id,details',
+    );
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((r) => r.includes(',device.import,'))).toBe(true);
+  });
+
   it('shows a viewer no control it may not use', async () => {
     await pg.goto('/admin/users');
     await pg.getByRole('button', { name: 'Invite user' }).click();
@@ -378,7 +414,7 @@ describe('the portal in Chromium', { timeout: 120_000 }, () => {
       for (const admin of ['Users', 'API keys', 'Audit log', 'Setup']) {
         expect(await nav.getByRole('link', { name: admin }).count()).toBe(0);
       }
-      await portal.screenshot(p3, '13-viewer-devices');
+      await portal.screenshot(p3, '15-viewer-devices');
       await p3.getByTestId('device-row').first().getByRole('link').click();
       await p3.getByTestId('device-name').waitFor();
       expect(await p3.getByRole('button', { name: 'Delete' }).count()).toBe(0);
@@ -407,7 +443,7 @@ describe('the portal in Chromium', { timeout: 120_000 }, () => {
       await p4.getByTestId('device-row').first().waitFor({ timeout: 60_000 });
       const overflow = await p4.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       expect(overflow).toBeLessThanOrEqual(0);
-      await portal.screenshot(p4, '14-phone-devices');
+      await portal.screenshot(p4, '16-phone-devices');
     } finally {
       await phone.close();
     }

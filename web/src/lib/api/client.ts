@@ -69,7 +69,12 @@ async function errorOf(res: Response): Promise<ApiError> {
   );
 }
 
-export async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+/** The raw response of a successful request (after refresh / re-sign-in); throws ApiError otherwise. */
+export async function requestResponse(
+  method: string,
+  path: string,
+  opts: RequestOptions = {},
+): Promise<Response> {
   const send = () => {
     const headers: Record<string, string> = { accept: 'application/json' };
     const tenant = hooks.tenantHeader();
@@ -100,8 +105,26 @@ export async function request<T>(method: string, path: string, opts: RequestOpti
     }
   }
   if (!res.ok) throw await errorOf(res);
+  return res;
+}
+
+export async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+  const res = await requestResponse(method, path, opts);
   if (res.status === 204) return undefined as T;
   return (await res.json()) as T;
+}
+
+/** Downloads a file the API serves (e.g. a CSV export) under the given name. */
+export async function downloadFile(path: string, filename: string): Promise<void> {
+  const res = await requestResponse('GET', path);
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
 export const api = {
