@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // Browser-test harness: the real stack (scripts/stack.ts: Postgres, nats-server, wrangler dev with web + edge)
 // and Debian's Chromium driven by playwright-core. Never downloads a browser: CHROMIUM_PATH or /usr/bin/chromium.
 import { existsSync } from 'node:fs';
@@ -84,4 +85,59 @@ export async function startPortal(suite: string): Promise<Portal> {
       await rm(profileDir, { recursive: true, force: true });
     },
   };
+}
+
+/** First sign-in of the bootstrap admin through the portal's pages: enrols `newPassword` with a Secret Key
+ * made in the browser, confirms the Emergency Kit and signs in. Returns the Secret Key as shown. */
+export async function enrolFirstAdmin(page: Page, stack: StackHandle, newPassword: string): Promise<string> {
+  await page.goto('/login');
+  await page.getByLabel('Email', { exact: true }).fill(stack.adminEmail);
+  await page.getByLabel('Password', { exact: true }).fill(stack.adminPassword);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByLabel('New password', { exact: true }).fill(newPassword);
+  await page.getByLabel('Repeat the new password').fill(newPassword);
+  await page.getByRole('button', { name: 'Create my Secret Key' }).click();
+  const key = (await page.getByTestId('secret-key').textContent({ timeout: 60_000 }))!.trim();
+  await page.getByLabel('I have saved my Emergency Kit').check();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.waitForURL(/\/(setup|dashboard)$/);
+  return key;
+}
+
+/** Creates an organisation through the API in the page's session and selects it. Returns its id. */
+export async function createTenant(page: Page, name: string, slug: string): Promise<string> {
+  return page.evaluate(
+    async ({ name, slug }) => {
+      const res = await fetch('/api/tenants', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name, slug }),
+      });
+      if (res.status !== 201) throw new Error(`tenant: HTTP ${res.status} ${await res.text()}`);
+      const t = (await res.json()) as { id: string };
+      localStorage.setItem('tod.tenant', t.id);
+      return t.id;
+    },
+    { name, slug },
+  );
+}
+
+/** Imports `count` devices named dev-00000… through the CSV import, in the page's session. */
+export async function importDevices(page: Page, tenantId: string, count: number): Promise<void> {
+  const lines = ['name,host'];
+  for (let i = 0; i < count; i++) {
+    lines.push(`dev-${String(i).padStart(5, '0')},10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+  }
+  const status = await page.evaluate(
+    async ({ csv, tenant }) =>
+      (
+        await fetch('/api/devices/import', {
+          method: 'POST',
+          headers: { 'content-type': 'text/csv', 'x-tenant-id': tenant },
+          body: csv,
+        })
+      ).status,
+    { csv: lines.join('\n'), tenant: tenantId },
+  );
+  if (status !== 201) throw new Error(`device import: HTTP ${status}`);
 }

@@ -16,9 +16,9 @@ describe('emergencyKitPdf', () => {
     expect(text.slice(startxref, startxref + 4)).toBe('xref');
     const offsets = [...text.slice(startxref).matchAll(/^(\d{10}) 00000 n $/gm)].map((m) => Number(m[1]));
     expect(offsets).toHaveLength(8);
-    offsets.forEach((off, i) =>
-      expect(text.slice(off, off + `${i + 1} 0 obj`.length)).toBe(`${i + 1} 0 obj`),
-    );
+    for (const [i, off] of offsets.entries()) {
+      expect(text.slice(off, off + `${i + 1} 0 obj`.length)).toBe(`${i + 1} 0 obj`);
+    }
   });
 
   it('carries the email, the Secret Key and the sign-in address, and escapes PDF delimiters', () => {
