@@ -28,13 +28,25 @@ export interface Portal {
   stack: StackHandle;
   browser: Browser;
   /** A new browser profile (own cookies and IndexedDB): what "a new browser" means to the portal. */
-  newBrowser(opts?: { width?: number; height?: number }): Promise<BrowserContext>;
+  newBrowser(opts?: {
+    width?: number;
+    height?: number;
+    colorScheme?: 'light' | 'dark';
+  }): Promise<BrowserContext>;
   /** Saves a full-page screenshot as `<suite>/<name>.png` under the test output. */
   screenshot(page: Page, name: string): Promise<string>;
   stop(): Promise<void>;
 }
 
-export async function startPortal(suite: string): Promise<Portal> {
+/** External Postgres / NATS for the stack (the test environment's); embedded ones when absent. */
+export interface PortalServices {
+  databaseUrl: string;
+  databaseOwnerUrl: string;
+  natsUrl: string;
+  natsWsUrl: string;
+}
+
+export async function startPortal(suite: string, services?: PortalServices): Promise<Portal> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
   }
@@ -44,7 +56,16 @@ export async function startPortal(suite: string): Promise<Portal> {
   const logs: string[] = [];
   let stack: StackHandle;
   try {
-    stack = await startStack(loadStackConfig({ TOD_DATA_DIR: dataDir, PORT: '0' }), (l) => logs.push(l));
+    const env: Record<string, string> = { TOD_DATA_DIR: dataDir, PORT: '0' };
+    if (services) {
+      Object.assign(env, {
+        DATABASE_URL: services.databaseUrl,
+        DATABASE_OWNER_URL: services.databaseOwnerUrl,
+        NATS_URL: services.natsUrl,
+        NATS_WS_URL: services.natsWsUrl,
+      });
+    }
+    stack = await startStack(loadStackConfig(env), (l) => logs.push(l));
   } catch (err) {
     await rm(dataDir, { recursive: true, force: true });
     throw new Error(`${(err as Error).message}\n${logs.slice(-40).join('\n')}`);
@@ -68,6 +89,7 @@ export async function startPortal(suite: string): Promise<Portal> {
       const ctx = await browser.newContext({
         baseURL: stack.portalUrl,
         viewport: { width: opts.width ?? 1280, height: opts.height ?? 800 },
+        colorScheme: opts.colorScheme ?? 'light',
         acceptDownloads: true,
       });
       ctx.setDefaultTimeout(20_000);
