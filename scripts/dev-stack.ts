@@ -30,6 +30,16 @@ try {
       `  First admin:  ${stack.adminEmail}`,
       `  Password:     ${stack.adminPassword}   (you enrol your SRP login and Secret Key at first sign-in)`,
       `  Data:         ${stack.dataDir}`,
+      ...(stack.demo
+        ? [
+            '',
+            `  Demo fleet:   ${stack.demo.devices} simulated RouterOS devices, polled by collector ${stack.demo.collectorId}`,
+            `                (a few are offline, slow, flaky or refuse the login, on purpose; TOD_DEMO=0 turns it off)`,
+            `  Demo tenant:  Demo MSP, admin ${stack.demo.adminEmail}`,
+            `  Password:     ${stack.demo.adminPassword}`,
+            `  Secret Key:   ${stack.demo.secretKey}`,
+          ]
+        : []),
       '',
       '  Ctrl-C stops everything; the next `npm start` reuses the data.',
       '',

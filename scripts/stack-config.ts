@@ -38,11 +38,19 @@ export const StackEnv = z
     ),
     NATS_URL: optionalUrl(/^(nats|tls):\/\//, 'must be a nats:// URL'),
     NATS_WS_URL: optionalUrl(/^wss?:\/\//, 'must be a ws:// or wss:// URL'),
+    /** NATS JWT auth of an external NATS (the embedded one always runs with auth, keys in the data dir). */
+    NATS_ACCOUNT_PUBLIC_KEY: z.string().optional(),
+    NATS_ACCOUNT_SIGNING_SEED: z.string().optional(),
     ENVIRONMENT: z.enum(['development', 'test', 'production']).default('development'),
     JWT_SECRET_KEY: z.string().optional(),
     CREDENTIAL_ENCRYPTION_KEY: z.string().optional(),
     FIRST_ADMIN_EMAIL: z.email('must be an email address').default('admin@tod.local'),
     FIRST_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+    /** The simulated demo fleet (50 devices, a demo tenant and an enrolled collector); 0 turns it off. */
+    TOD_DEMO: z
+      .enum(['1', '0', 'true', 'false'], { error: 'must be 1 or 0' })
+      .default('1')
+      .transform((v) => v === '1' || v === 'true'),
   })
   .superRefine((env, ctx) => {
     if (!env.TOD_EMBEDDED && !env.DATABASE_URL) {

@@ -18,7 +18,9 @@ import {
   withDatabase,
 } from '../drizzle/src/migrate';
 import { ConfigError, loadConfig } from '../edge/src/config';
+import { type DemoHandle, startDemo } from './demo';
 import { type NatsHandle, startNats } from './services/nats';
+import { type NatsOperatorSeeds, natsOperator, newNatsOperatorSeeds } from './services/nats-auth';
 import { type EmbeddedPostgresHandle, freePort, startEmbeddedPostgres } from './services/postgres';
 import { type StackConfig, StackConfigError } from './stack-config';
 
@@ -32,6 +34,10 @@ export interface StackHandle {
   dataDir: string;
   databaseUrl: string;
   natsUrl: string;
+  /** Connect options (credentials) for an unrestricted NATS user, when the embedded NATS runs with auth. */
+  natsAdminOptions(): Promise<Record<string, unknown>>;
+  /** The simulated demo fleet, unless TOD_DEMO=0. */
+  demo?: DemoHandle;
   stop(): Promise<void>;
 }
 
@@ -41,6 +47,8 @@ interface Secrets {
   jwtSecret: string;
   credentialKey: string;
   adminPassword: string;
+  /** Operator, system account and TOD account keys of the embedded NATS (JWT auth); added on first need. */
+  natsOperator?: NatsOperatorSeeds;
 }
 
 export type Log = (line: string) => void;
@@ -67,6 +75,8 @@ export async function startStack(cfg: StackConfig, log: Log = () => {}): Promise
     ...secretVars,
     DATABASE_URL: cfg.DATABASE_URL ?? 'postgres://embedded@127.0.0.1/tod',
     NATS_WS_URL: cfg.NATS_WS_URL ?? 'ws://127.0.0.1:1',
+    ...(cfg.NATS_ACCOUNT_PUBLIC_KEY ? { NATS_ACCOUNT_PUBLIC_KEY: cfg.NATS_ACCOUNT_PUBLIC_KEY } : {}),
+    ...(cfg.NATS_ACCOUNT_SIGNING_SEED ? { NATS_ACCOUNT_SIGNING_SEED: cfg.NATS_ACCOUNT_SIGNING_SEED } : {}),
   });
   if (cfg.NATS_URL) await checkNats(cfg.NATS_URL);
   if (cfg.DATABASE_URL) await checkPostgres(cfg.DATABASE_URL, 'DATABASE_URL');
@@ -75,9 +85,19 @@ export async function startStack(cfg: StackConfig, log: Log = () => {}): Promise
   try {
     const db = await startDatabase(cfg, dataDir, secrets, log);
     if (db.pg) stops.push(() => db.pg!.stop());
-    const nats = await startMessageBus(cfg, dataDir, log);
+    const nats = await startMessageBus(cfg, dataDir, secrets, log);
     if (nats.handle) stops.push(() => nats.handle!.stop());
-    const edgeVars = { ...secretVars, DATABASE_URL: db.appUrl, NATS_WS_URL: nats.wsUrl, NATS_URL: nats.url };
+    const natsAuthVars = nats.handle?.auth?.edgeVars ?? {
+      ...(cfg.NATS_ACCOUNT_PUBLIC_KEY ? { NATS_ACCOUNT_PUBLIC_KEY: cfg.NATS_ACCOUNT_PUBLIC_KEY } : {}),
+      ...(cfg.NATS_ACCOUNT_SIGNING_SEED ? { NATS_ACCOUNT_SIGNING_SEED: cfg.NATS_ACCOUNT_SIGNING_SEED } : {}),
+    };
+    const edgeVars = {
+      ...secretVars,
+      ...natsAuthVars,
+      DATABASE_URL: db.appUrl,
+      NATS_WS_URL: nats.wsUrl,
+      NATS_URL: nats.url,
+    };
 
     await buildWebIfStale(log);
     const port = cfg.PORT === 0 ? await freePort() : cfg.PORT;
@@ -89,6 +109,28 @@ export async function startStack(cfg: StackConfig, log: Log = () => {}): Promise
     stops.push(() => stopChild(wrangler));
     const portalUrl = `http://${cfg.HOST}:${port}`;
     await waitForReady(portalUrl, wrangler);
+    let demo: DemoHandle | undefined;
+    if (cfg.TOD_DEMO) {
+      if (!db.ownerUrl) {
+        log('demo: skipped (needs DATABASE_OWNER_URL with an external database)');
+      } else {
+        // The demo is a convenience: when it cannot start, TOD still does (and says why).
+        try {
+          const started = await startDemo({
+            portalUrl,
+            dataDir,
+            ownerDbUrl: db.ownerUrl,
+            natsUrl: nats.url,
+            log,
+          });
+          demo = started;
+          stops.push(() => started.stop());
+          log(`demo: ${started.devices} simulated devices polled by collector ${started.collectorId}`);
+        } catch (err) {
+          log(`demo: not started: ${(err as Error).message}`);
+        }
+      }
+    }
     return {
       portalUrl,
       adminEmail: cfg.FIRST_ADMIN_EMAIL,
@@ -96,6 +138,8 @@ export async function startStack(cfg: StackConfig, log: Log = () => {}): Promise
       dataDir,
       databaseUrl: db.appUrl,
       natsUrl: nats.url,
+      natsAdminOptions: async () => (nats.handle?.auth ? nats.handle.auth.adminOptions() : {}),
+      ...(demo ? { demo } : {}),
       stop: stopAll,
     };
   } catch (err) {
@@ -116,13 +160,21 @@ function validateEdgeConfig(vars: Record<string, string>): void {
 
 async function loadSecrets(dataDir: string): Promise<Secrets> {
   const file = join(dataDir, 'secrets.json');
-  if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8')) as Secrets;
+  if (existsSync(file)) {
+    const secrets = JSON.parse(await readFile(file, 'utf8')) as Secrets;
+    if (secrets.natsOperator) return secrets;
+    // A data dir from before NATS auth: add the keys, keep the rest.
+    const upgraded = { ...secrets, natsOperator: newNatsOperatorSeeds() };
+    await writeFile(file, JSON.stringify(upgraded, null, 2) + '\n', { mode: 0o600 });
+    return upgraded;
+  }
   const secrets: Secrets = {
     pgOwnerPassword: randomBytes(18).toString('base64url'),
     pgAppPassword: randomBytes(18).toString('base64url'),
     jwtSecret: randomBytes(48).toString('base64url'),
     credentialKey: randomBytes(32).toString('base64'),
     adminPassword: randomBytes(12).toString('base64url'),
+    natsOperator: newNatsOperatorSeeds(),
   };
   await writeFile(file, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600 });
   return secrets;
@@ -133,7 +185,7 @@ async function startDatabase(
   dataDir: string,
   secrets: Secrets,
   log: Log,
-): Promise<{ appUrl: string; pg?: EmbeddedPostgresHandle }> {
+): Promise<{ appUrl: string; ownerUrl?: string; pg?: EmbeddedPostgresHandle }> {
   if (cfg.DATABASE_URL) {
     if (cfg.DATABASE_OWNER_URL) {
       const { applied } = await migrate(cfg.DATABASE_OWNER_URL);
@@ -141,7 +193,10 @@ async function startDatabase(
     } else {
       log('postgres: external; DATABASE_OWNER_URL not set, so migrations are not run here');
     }
-    return { appUrl: cfg.DATABASE_URL };
+    return {
+      appUrl: cfg.DATABASE_URL,
+      ...(cfg.DATABASE_OWNER_URL ? { ownerUrl: cfg.DATABASE_OWNER_URL } : {}),
+    };
   }
   const pg = await startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres') });
   try {
@@ -152,9 +207,10 @@ async function startDatabase(
       appPassword: secrets.pgAppPassword,
     });
     const dbUrl = withDatabase(pg.superUrl, DATABASE);
-    const { applied } = await migrate(withCredentials(dbUrl, OWNER_ROLE, secrets.pgOwnerPassword));
+    const ownerUrl = withCredentials(dbUrl, OWNER_ROLE, secrets.pgOwnerPassword);
+    const { applied } = await migrate(ownerUrl);
     log(`postgres: embedded on 127.0.0.1:${pg.port}, ${applied.length} migration(s) applied`);
-    return { appUrl: withCredentials(dbUrl, APP_ROLE, secrets.pgAppPassword), pg };
+    return { appUrl: withCredentials(dbUrl, APP_ROLE, secrets.pgAppPassword), ownerUrl, pg };
   } catch (err) {
     await pg.stop();
     throw err;
@@ -176,14 +232,18 @@ async function checkPostgres(url: string, variable: string): Promise<void> {
 async function startMessageBus(
   cfg: StackConfig,
   dataDir: string,
+  secrets: Secrets,
   log: Log,
 ): Promise<{ url: string; wsUrl: string; handle?: NatsHandle }> {
   if (cfg.NATS_URL && cfg.NATS_WS_URL) {
     log(`nats: external ${new URL(cfg.NATS_URL).host}`);
     return { url: cfg.NATS_URL, wsUrl: cfg.NATS_WS_URL };
   }
-  const handle = await startNats({ dir: join(dataDir, 'nats') });
-  log(`nats: embedded on ${handle.url} (websocket ${handle.wsUrl})`);
+  const handle = await startNats({
+    dir: join(dataDir, 'nats'),
+    auth: await natsOperator(secrets.natsOperator ?? newNatsOperatorSeeds()),
+  });
+  log(`nats: embedded on ${handle.url} (websocket ${handle.wsUrl}), JWT auth`);
   return { url: handle.url, wsUrl: handle.wsUrl, handle };
 }
 

@@ -5,6 +5,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect as natsConnect } from '@nats-io/transport-node';
+import { EVENT_STREAM } from '@tod/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StackHandle, startStack } from '../scripts/stack';
 import { loadStackConfig } from '../scripts/stack-config';
@@ -53,6 +56,37 @@ describe('the local stack', () => {
     expect(stack!.adminPassword.length).toBeGreaterThanOrEqual(12);
   });
 
+  it('runs the demo fleet: 50 devices in the demo tenant, polled by its collector into the event stream', async () => {
+    const demo = stack!.demo!;
+    const res = await fetch(`${stack!.portalUrl}/api/devices?limit=200`, {
+      headers: { 'x-api-key': demo.apiKey },
+    });
+    expect(res.status).toBe(200);
+    const { items } = (await res.json()) as { items: { id: string; name: string; collectorId: string }[] };
+    expect(items).toHaveLength(50);
+    expect(items.every((d) => d.collectorId === demo.collectorId && d.name.startsWith('demo-'))).toBe(true);
+    // The collector (with the NATS credentials the edge issued it) publishes status events of several devices.
+    const nc = await natsConnect({ servers: stack!.natsUrl, ...(await stack!.natsAdminOptions()) });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const polled = async () => {
+        const info = await jsm.streams.info(EVENT_STREAM.name, {
+          subjects_filter: `tod.evt.${demo.tenantId}.*.status`,
+        });
+        return Object.keys(info.state.subjects ?? {}).map((s) => s.split('.')[3]);
+      };
+      await waitFor(
+        async () => (await polled()).length >= 5,
+        120_000,
+        async () => `polled: ${await polled()}`,
+      );
+      const ids = new Set(items.map((d) => d.id));
+      expect((await polled()).every((id) => ids.has(id!))).toBe(true);
+    } finally {
+      await nc.close();
+    }
+  }, 150_000);
+
   it('stops everything and a second start reuses the data', async () => {
     const firstPassword = stack!.adminPassword;
     const firstUrl = stack!.portalUrl;
@@ -61,6 +95,8 @@ describe('the local stack', () => {
     logs.length = 0;
     stack = await startStack(loadStackConfig({ TOD_DATA_DIR: dataDir, PORT: '0' }), (l) => logs.push(l));
     expect(stack.adminPassword).toBe(firstPassword);
+    expect(logs.some((l) => /demo: created tenant/.test(l))).toBe(false);
+    expect(stack.demo?.devices).toBe(50);
     expect(logs.some((l) => /postgres: embedded .* 0 migration\(s\) applied/.test(l))).toBe(true);
     const res = await fetch(`${stack.portalUrl}/health/ready`);
     expect(res.status).toBe(200);
@@ -93,6 +129,8 @@ describe('npm start and Ctrl-C', () => {
       const natsPort = Number(/nats: embedded on nats:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
       expect(out).toMatch(/First admin:\s+admin@tod\.local/);
       expect(out).toMatch(/Password:\s+\S{12,}/);
+      expect(out).toMatch(/Demo fleet:\s+50 simulated RouterOS devices/);
+      expect(out).toMatch(/Secret Key:\s+A3-/);
       expect((await fetch(`${portal}/health/ready`)).status).toBe(200);
 
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -109,10 +147,14 @@ describe('npm start and Ctrl-C', () => {
   }, 240_000);
 });
 
-async function waitFor(cond: () => boolean, timeoutMs: number, context: () => string): Promise<void> {
+async function waitFor(
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  context: () => string | Promise<string>,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out; output so far:\n${context()}`);
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out; output so far:\n${await context()}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }

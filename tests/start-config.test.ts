@@ -68,4 +68,23 @@ describe('npm start refuses bad configuration', () => {
     expect(res.status).toBe(1);
     expectOneLine(res.stderr, /^TOD: DATABASE_URL must be a postgres:\/\/ URL/);
   });
+
+  it('names a bad TOD_DEMO switch', () => {
+    const res = start({ TOD_DEMO: 'maybe' });
+    expect(res.status).toBe(1);
+    expectOneLine(res.stderr, /^TOD: TOD_DEMO must be 1 or 0$/);
+  });
+
+  it('names a NATS account key given without its signing seed', () => {
+    const res = start({
+      NATS_URL: 'nats://127.0.0.1:1',
+      NATS_WS_URL: 'ws://127.0.0.1:1',
+      NATS_ACCOUNT_PUBLIC_KEY: `A${'B'.repeat(55)}`,
+    });
+    expect(res.status).toBe(1);
+    expectOneLine(
+      res.stderr,
+      /^TOD: NATS_ACCOUNT_SIGNING_SEED is required with the other NATS_ACCOUNT_\* variable/,
+    );
+  });
 });

@@ -1,5 +1,7 @@
 // `tod-collector enroll`: makes the collector's key pair, registers the public half with the edge using a
 // one-time token, and keeps the identity it gets back in the state directory.
+
+import { createUser } from '@nats-io/nkeys';
 import { CREDENTIALS_JWE, EnrollResponse } from '@tod/contracts';
 import { exportJWK, generateKeyPair } from 'jose';
 import { type CollectorState, saveState } from './state';
@@ -21,6 +23,8 @@ export async function enroll(opts: {
     extractable: true,
   });
   const publicKeyJwk = await exportJWK(publicKey);
+  // The NATS identity: the edge signs a JWT for the public key; the seed stays in the state directory.
+  const natsKey = createUser();
   const privateKeyJwk = await exportJWK(privateKey);
   const url = new URL('/api/collectors/enroll', opts.edgeUrl);
   let res: Response;
@@ -32,6 +36,7 @@ export async function enroll(opts: {
         token: opts.token,
         publicKey: { kty: publicKeyJwk.kty, crv: publicKeyJwk.crv, x: publicKeyJwk.x, y: publicKeyJwk.y },
         version: opts.version,
+        natsPublicKey: natsKey.getPublicKey(),
         ...(opts.hostname ? { hostname: opts.hostname } : {}),
       }),
       signal: AbortSignal.timeout(15_000),
@@ -56,6 +61,9 @@ export async function enroll(opts: {
     privateKeyJwk: privateKeyJwk as Record<string, unknown>,
     publicKeyJwk: publicKeyJwk as Record<string, unknown>,
     enrolledAt: new Date().toISOString(),
+    ...(parsed.data.natsJwt
+      ? { nats: { jwt: parsed.data.natsJwt, seed: new TextDecoder().decode(natsKey.getSeed()) } }
+      : {}),
   };
   await saveState(opts.stateDir, state);
   return state;

@@ -8,6 +8,7 @@ import pino from 'pino';
 import { Collector } from './collector';
 import { CollectorConfigError, loadCollectorConfig } from './config';
 import { EnrollError, enroll } from './enroll';
+import { NatsCredentials } from './nats-credentials';
 import { ensureEventStream } from './relay/relay';
 import { loadState, NotEnrolledError } from './state';
 
@@ -28,8 +29,18 @@ async function run(): Promise<void> {
   });
   const privateKey = (await importJWK(state.privateKeyJwk, CREDENTIALS_JWE.alg)) as KeyObject;
   const servers = config.NATS_URL ?? state.natsUrl;
+  // With NATS JWT auth: renewed at half-life (before connecting, when it has already expired).
+  const credentials = state.nats
+    ? new NatsCredentials(state, {
+        stateDir: config.TOD_COLLECTOR_STATE_DIR,
+        onRenewed: (expiresAt) => logger.info({ expiresAt }, 'NATS credentials renewed'),
+        onError: (err) => logger.warn({ err: err.message }, 'NATS credential renewal failed; retrying'),
+      })
+    : null;
+  credentials?.start();
   const nc = await connect({
     servers,
+    ...(credentials?.connectOptions() ?? {}),
     name: `tod-collector-${state.collectorId}`,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 1000,
@@ -69,6 +80,7 @@ async function run(): Promise<void> {
     logger.info({ signal }, 'stopping: finishing polls in flight and flushing the outbox');
     http.close();
     await collector.stop(10_000);
+    credentials?.stop();
     await nc.drain().catch(() => {});
     logger.info('stopped');
     process.exit(0);

@@ -13,6 +13,8 @@ export const CollectorState = z.object({
   privateKeyJwk: z.record(z.string(), z.unknown()),
   publicKeyJwk: z.record(z.string(), z.unknown()),
   enrolledAt: z.iso.datetime({ offset: true }),
+  /** NATS credentials when the edge's NATS runs with JWT auth: the user JWT it issued and our nkey seed. */
+  nats: z.object({ jwt: z.string().min(1), seed: z.string().regex(/^SU[A-Z2-7]{56}$/) }).optional(),
 });
 export type CollectorState = z.infer<typeof CollectorState>;
 

@@ -190,3 +190,13 @@ export const EVENT_STREAM = {
   duplicateWindowMs: 15 * 60_000,
   maxAgeMs: 7 * 24 * 3_600_000,
 } as const;
+
+/** EVENT_STREAM as JetStream's stream config (durations in nanoseconds), for whoever creates the stream. */
+export function eventStreamConfig() {
+  return {
+    name: EVENT_STREAM.name,
+    subjects: [...EVENT_STREAM.subjects],
+    duplicate_window: EVENT_STREAM.duplicateWindowMs * 1_000_000,
+    max_age: EVENT_STREAM.maxAgeMs * 1_000_000,
+  };
+}

@@ -10,4 +10,5 @@ export * from './api/health';
 export * from './api/tenants';
 export * from './api/users';
 export * from './events';
+export * from './nats-permissions';
 export * from './registry';

@@ -1,3 +1,4 @@
+import { createAccount, createUser } from '@nats-io/nkeys';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config';
 
@@ -42,6 +43,22 @@ describe('edge configuration', () => {
     const err = errorOf({ ...good, [variable]: value });
     expect(err.variable).toBe(variable);
     expect(err.message).not.toContain(value);
+  });
+
+  it('takes NATS JWT auth keys only as a pair, and never echoes the seed', () => {
+    const account = createAccount();
+    const pair = {
+      NATS_ACCOUNT_PUBLIC_KEY: account.getPublicKey(),
+      NATS_ACCOUNT_SIGNING_SEED: new TextDecoder().decode(createAccount().getSeed()),
+    };
+    expect(loadConfig({ ...good, ...pair }).NATS_ACCOUNT_PUBLIC_KEY).toBe(pair.NATS_ACCOUNT_PUBLIC_KEY);
+    expect(errorOf({ ...good, NATS_ACCOUNT_PUBLIC_KEY: pair.NATS_ACCOUNT_PUBLIC_KEY }).variable).toBe(
+      'NATS_ACCOUNT_SIGNING_SEED',
+    );
+    const userSeed = new TextDecoder().decode(createUser().getSeed());
+    const err = errorOf({ ...good, ...pair, NATS_ACCOUNT_SIGNING_SEED: userSeed });
+    expect(err.variable).toBe('NATS_ACCOUNT_SIGNING_SEED');
+    expect(err.message).not.toContain(userSeed);
   });
 
   it('allows the insecure development defaults in development only', () => {

@@ -64,6 +64,25 @@ export const EdgeEnv = z.object({
     .trim()
     .refine((v) => /^(nats|tls):\/\//.test(v) && parsesAsUrl(v), 'must be a nats:// or tls:// URL')
     .optional(),
+  /** NATS JWT auth (operator mode): the TOD account's public key (A…) and the seed of one of its signing keys
+   * (SA…), with which the edge issues collectors' and its own NATS credentials. Both or neither (no auth). */
+  NATS_ACCOUNT_PUBLIC_KEY: z
+    .string()
+    .trim()
+    .regex(/^A[A-Z2-7]{55}$/, 'must be a NATS account public key (56 characters starting with A)')
+    .optional(),
+  NATS_ACCOUNT_SIGNING_SEED: z
+    .string()
+    .trim()
+    .regex(/^SA[A-Z2-7]{56}$/, 'must be a NATS account nkey seed (58 characters starting with SA)')
+    .optional(),
+  /** Lifetime of a collector's NATS user JWT; the collector renews it at half-life, a revoked one cannot. */
+  NATS_COLLECTOR_JWT_TTL_S: z.coerce
+    .number({ error: 'must be a number of seconds' })
+    .int()
+    .min(60, 'must be at least 60 seconds')
+    .max(31_536_000, 'must be at most a year')
+    .default(86_400),
   /** Comma-separated origins allowed by CORS (none by default: web reaches the edge through a binding). */
   CORS_ORIGINS: z.string().default(''),
   /** Which KMS wraps the per-tenant data keys: `local` (CREDENTIAL_ENCRYPTION_KEY) or OpenBao/Vault `transit`. */
@@ -111,6 +130,10 @@ export function loadConfig(env: Record<string, unknown>): EdgeConfig {
   if (cfg.KMS_BACKEND === 'transit') {
     if (!cfg.TRANSIT_ADDR) throw new ConfigError('TRANSIT_ADDR', 'is required when KMS_BACKEND=transit');
     if (!cfg.TRANSIT_TOKEN) throw new ConfigError('TRANSIT_TOKEN', 'is required when KMS_BACKEND=transit');
+  }
+  if (!cfg.NATS_ACCOUNT_PUBLIC_KEY !== !cfg.NATS_ACCOUNT_SIGNING_SEED) {
+    const missing = cfg.NATS_ACCOUNT_PUBLIC_KEY ? 'NATS_ACCOUNT_SIGNING_SEED' : 'NATS_ACCOUNT_PUBLIC_KEY';
+    throw new ConfigError(missing, 'is required with the other NATS_ACCOUNT_* variable (NATS JWT auth)');
   }
   if (cfg.ENVIRONMENT !== 'development') {
     for (const name of ['JWT_SECRET_KEY', 'CREDENTIAL_ENCRYPTION_KEY'] as const) {

@@ -14,6 +14,9 @@ export interface Bindings {
   FIRST_ADMIN_EMAIL?: string;
   FIRST_ADMIN_PASSWORD?: string;
   NATS_URL?: string;
+  NATS_ACCOUNT_PUBLIC_KEY?: string;
+  NATS_ACCOUNT_SIGNING_SEED?: string;
+  NATS_COLLECTOR_JWT_TTL_S?: string;
   CORS_ORIGINS?: string;
   KMS_BACKEND?: string;
   TRANSIT_ADDR?: string;

@@ -15,6 +15,7 @@ import {
   DeviceListQuery,
   EnrollRequest,
   NameListQuery,
+  NatsCredentialsRenewRequest,
   ReenrolRequest,
   SetDevicesRequest,
   SrpInitRequest,
@@ -172,6 +173,14 @@ export const ROUTE_DOCS: RouteDoc[] = [
     {
       body: EnrollRequest,
     },
+  ),
+  r(
+    'post',
+    '/api/collectors/nats-credentials',
+    'public',
+    'collectors',
+    'Collector: renew its NATS JWT, signed with its nkey (refused once revoked)',
+    { body: NatsCredentialsRenewRequest },
   ),
   r('get', '/api/collectors/{id}', 'viewer', 'collectors', 'Get a collector'),
   r('post', '/api/collectors/{id}/enroll-token', 'admin', 'collectors', 'Issue a new enrol token'),

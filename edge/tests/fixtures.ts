@@ -2,6 +2,7 @@
 // (invited and logged in through the real flows), an admin in B, and API keys of A.
 import postgres from 'postgres';
 import { expect } from 'vitest';
+import type { NatsHandle } from '../../scripts/services/nats';
 import { freshDatabase, freshNats } from '../../tests/env';
 import { type EdgeHandle, startEdge, TEST_SECRETS } from '../../tests/env/edge';
 import { bootstrap, inviteAndLogin, login, newAccount, Session } from './client';
@@ -13,6 +14,8 @@ export interface World {
   edge: EdgeHandle;
   /** nats://… for Node clients, when the world was created with NATS */
   natsUrl: string | null;
+  /** The nats-server, when the world was created with NATS (`nats.auth` set with `nats: 'auth'`). */
+  nats: NatsHandle | null;
   sql: postgres.Sql;
   tenantA: string;
   tenantB: string;
@@ -24,13 +27,18 @@ export interface World {
   keys: { operator: string; viewer: string };
 }
 
-export async function createWorld(opts: { nats?: boolean } = {}): Promise<World> {
-  const [db, nats] = await Promise.all([freshDatabase(), opts.nats ? freshNats() : Promise.resolve(null)]);
+/** `nats: 'auth'` runs NATS with JWT auth and gives the edge the account signing key to issue credentials. */
+export async function createWorld(opts: { nats?: boolean | 'auth' } = {}): Promise<World> {
+  const [db, nats] = await Promise.all([
+    freshDatabase(),
+    opts.nats ? freshNats({ auth: opts.nats === 'auth' }) : Promise.resolve(null),
+  ]);
   const sql = postgres(db.superUrl, { max: 2, onnotice: () => {} });
   const edge = await startEdge({
     DATABASE_URL: db.appUrl,
     NATS_WS_URL: nats?.wsUrl ?? 'ws://127.0.0.1:1',
     ...(nats ? { NATS_URL: nats.url } : {}),
+    ...(nats?.auth?.edgeVars ?? {}),
     FIRST_ADMIN_EMAIL: ROOT_EMAIL,
     FIRST_ADMIN_PASSWORD: BOOTSTRAP_PASSWORD,
     ...TEST_SECRETS,
@@ -65,6 +73,7 @@ export async function createWorld(opts: { nats?: boolean } = {}): Promise<World>
   return {
     edge,
     natsUrl: nats?.url ?? null,
+    nats,
     sql,
     tenantA,
     tenantB,

@@ -4,6 +4,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { NatsOperator } from './nats-auth';
 
 export interface NatsHandle {
   /** nats://127.0.0.1:<port> for Node clients (collector). */
@@ -13,6 +14,8 @@ export interface NatsHandle {
   /** http://127.0.0.1:<port> monitoring endpoint (/healthz, /jsz). */
   monitorUrl: string;
   pid: number;
+  /** The operator set-up when started with `auth`: clients need credentials it issues. */
+  auth?: NatsOperator;
   stop(): Promise<void>;
   /** SIGKILL, for failure tests. */
   kill(): void;
@@ -24,6 +27,8 @@ export interface NatsOptions {
   wsPort?: number;
   monitorPort?: number;
   onLog?: (line: string) => void;
+  /** Run in operator mode (JWT auth) with this operator; without it the server accepts anyone (tests). */
+  auth?: NatsOperator;
 }
 
 export function findNatsServer(): string | undefined {
@@ -51,6 +56,7 @@ export async function startNats(opts: NatsOptions): Promise<NatsHandle> {
       'max_payload: 8MB',
       `jetstream { store_dir: ${JSON.stringify(join(opts.dir, 'jetstream'))}, max_memory_store: 256MB, max_file_store: 4GB }`,
       `websocket { listen: "127.0.0.1:${opts.wsPort ?? -1}", no_tls: true }`,
+      ...(opts.auth?.serverConfig ?? []),
       '',
     ].join('\n'),
   );
@@ -65,6 +71,7 @@ export async function startNats(opts: NatsOptions): Promise<NatsHandle> {
     wsUrl: `ws://127.0.0.1:${ports.ws}`,
     monitorUrl: `http://127.0.0.1:${ports.http}`,
     pid: ports.pid,
+    ...(opts.auth ? { auth: opts.auth } : {}),
     stop: () => stopChild(child),
     kill: () => {
       try {

@@ -8,6 +8,7 @@ import postgres from 'postgres';
 import { inject } from 'vitest';
 import { APP_ROLE, OWNER_ROLE, withCredentials, withDatabase } from '../../drizzle/src/migrate';
 import { type NatsHandle, startNats } from '../../scripts/services/nats';
+import { natsOperator } from '../../scripts/services/nats-auth';
 import { onFileEnd } from './cleanup';
 import { TEMPLATE_DB, TEST_APP_PASSWORD, TEST_OWNER_PASSWORD } from './constants';
 
@@ -54,10 +55,12 @@ export async function freshDatabase(): Promise<TestDatabase> {
   return db;
 }
 
-/** A real nats-server with JetStream and websocket on random loopback ports; stopped after the test file. */
-export async function freshNats(): Promise<NatsHandle> {
+/** A real nats-server with JetStream and websocket on random loopback ports; stopped after the test file.
+ * With `auth: true` it runs in operator mode (JWT auth): `nats.auth` issues credentials, and
+ * `nats.auth.edgeVars` are what startEdge needs to issue them too. */
+export async function freshNats(opts: { auth?: boolean } = {}): Promise<NatsHandle> {
   const dir = await mkdtemp(join(tmpdir(), 'tod-test-nats-'));
-  const nats = await startNats({ dir });
+  const nats = await startNats({ dir, ...(opts.auth ? { auth: await natsOperator() } : {}) });
   onFileEnd(async () => {
     await nats.stop();
     await rm(dir, { recursive: true, force: true });

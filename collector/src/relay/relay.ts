@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { DeviceEvent, EVENT_STREAM, eventSubject } from '@tod/contracts';
+import { DeviceEvent, EVENT_STREAM, eventStreamConfig, eventSubject } from '@tod/contracts';
 import type { Outbox, PeekedEntry } from './outbox';
 
 export interface RelayStats {
@@ -138,12 +138,7 @@ export class Relay {
 /** Creates the event stream when missing (idempotent). */
 export async function ensureEventStream(nc: NatsConnection): Promise<void> {
   const jsm = await jetstreamManager(nc);
-  const config = {
-    name: EVENT_STREAM.name,
-    subjects: [...EVENT_STREAM.subjects],
-    duplicate_window: EVENT_STREAM.duplicateWindowMs * 1_000_000,
-    max_age: EVENT_STREAM.maxAgeMs * 1_000_000,
-  };
+  const config = eventStreamConfig();
   try {
     await jsm.streams.info(EVENT_STREAM.name);
   } catch {

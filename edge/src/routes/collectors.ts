@@ -1,5 +1,14 @@
 // /api/collectors: list (viewer), create with a one-time enrol token, new token, revoke (admin).
-import { CreateCollectorRequest, EnrollRequest, type EnrollResponse, NameListQuery } from '@tod/contracts';
+import {
+  CreateCollectorRequest,
+  EnrollRequest,
+  type EnrollResponse,
+  NATS_RENEWAL_SKEW_MS,
+  NameListQuery,
+  NatsCredentialsRenewRequest,
+  type NatsCredentialsRenewResponse,
+  natsRenewalChallenge,
+} from '@tod/contracts';
 import { collectors } from '@tod/drizzle/schema';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
@@ -7,7 +16,19 @@ import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { inTenant, requireRole, sha256 } from '../middleware/auth';
 import { authRateLimit } from '../middleware/rate-limit';
-import { mirrorAfterResponse, planCollectorDevices } from '../services/device-mirror';
+import {
+  ensureCollectorResources,
+  mirrorAfterResponse,
+  planCollectorDevices,
+} from '../services/device-mirror';
+import {
+  type CollectorJwtClaims,
+  edgeNatsFrom,
+  mintCollectorJwt,
+  natsSignerFrom,
+  readCollectorJwt,
+  verifyNkeySignature,
+} from '../services/nats-auth';
 import { randomToken } from '../services/tokens-random';
 import { pathId, readBody, readQuery } from '../validate';
 import { iso } from './dto';
@@ -51,6 +72,9 @@ collectorsRoute.get('/', requireRole('viewer'), async (c) => {
 // The collector's side: one-time token in, public key registered, its devices mirrored (sealed to that key).
 collectorsRoute.post('/enroll', authRateLimit, async (c) => {
   const body = await readBody(c, EnrollRequest);
+  // Checked before the one-time token is spent.
+  if (natsSignerFrom(c.var.config) && !body.natsPublicKey)
+    throw new ApiError(400, 'invalid_request', 'natsPublicKey is required: this NATS requires credentials');
   const rows = await c.var
     .openDb()
     .execute<{ id: string; tenant_id: string }>(
@@ -76,12 +100,73 @@ collectorsRoute.post('/enroll', authRateLimit, async (c) => {
     });
     return planCollectorDevices(s, row.id, false);
   });
-  mirrorAfterResponse(c, ops);
   const cfg = c.var.config;
+  const nats = edgeNatsFrom(cfg);
+  // The collector opens the registry and publishes right after this answer; with NATS auth it may not create
+  // the bucket or the stream itself.
+  await ensureCollectorResources(nats);
+  mirrorAfterResponse(c, ops);
   const answer: EnrollResponse = {
     tenantId: row.tenant_id,
     collectorId: row.id,
     natsUrl: cfg.NATS_URL ?? cfg.NATS_WS_URL,
+  };
+  if (nats.signer && body.natsPublicKey) {
+    answer.natsJwt = await mintCollectorJwt(
+      nats.signer,
+      { tenantId: row.tenant_id, collectorId: row.id, userPublicKey: body.natsPublicKey },
+      cfg.NATS_COLLECTOR_JWT_TTL_S,
+    );
+  }
+  return c.json(answer);
+});
+
+// The collector renews its NATS JWT with the nkey it holds; revoked or re-enrolled collectors are refused.
+collectorsRoute.post('/nats-credentials', authRateLimit, async (c) => {
+  const body = await readBody(c, NatsCredentialsRenewRequest);
+  const cfg = c.var.config;
+  const signer = natsSignerFrom(cfg);
+  if (!signer) throw new ApiError(409, 'conflict', 'this NATS runs without credentials');
+  const refused = new ApiError(401, 'invalid_credentials', 'NATS credentials cannot be renewed');
+  let claims: CollectorJwtClaims;
+  try {
+    claims = readCollectorJwt(signer, body.jwt);
+  } catch {
+    throw refused;
+  }
+  const skew = Math.abs(Date.parse(body.signedAt) - Date.now());
+  const challenge = natsRenewalChallenge(claims.userPublicKey, body.signedAt);
+  if (skew > NATS_RENEWAL_SKEW_MS || !verifyNkeySignature(claims.userPublicKey, challenge, body.signature))
+    throw refused;
+  c.set('tenantId', claims.tenantId);
+  c.set('principal', {
+    kind: 'collector',
+    id: claims.collectorId,
+    userId: null,
+    tenantId: claims.tenantId,
+    role: 'viewer',
+    sessionId: null,
+  });
+  const current = await inTenant(c, async ({ tx }) => {
+    const [r] = await tx
+      .select({ status: collectors.status, enrolledAt: collectors.enrolledAt })
+      .from(collectors)
+      .where(eq(collectors.id, claims.collectorId));
+    // A JWT from before the latest enrolment belongs to a key that enrolment replaced.
+    return (
+      r &&
+      r.status !== 'revoked' &&
+      r.enrolledAt !== null &&
+      claims.issuedAt >= Math.floor(new Date(r.enrolledAt).getTime() / 1000)
+    );
+  });
+  if (!current) throw refused;
+  const answer: NatsCredentialsRenewResponse = {
+    natsJwt: await mintCollectorJwt(
+      signer,
+      { tenantId: claims.tenantId, collectorId: claims.collectorId, userPublicKey: claims.userPublicKey },
+      cfg.NATS_COLLECTOR_JWT_TTL_S,
+    ),
   };
   return c.json(answer);
 });

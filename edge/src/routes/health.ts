@@ -5,7 +5,8 @@ import { Hono } from 'hono';
 import { openDb } from '../db';
 import type { AppEnv } from '../env';
 import { withConfig } from '../middleware/config';
-import { probeNats } from '../services/nats-probe';
+import { edgeNatsFrom } from '../services/nats-auth';
+import { probeNats, probeNatsLogin } from '../services/nats-probe';
 
 export const health = new Hono<AppEnv>();
 
@@ -24,7 +25,10 @@ health.get('/ready', withConfig, async (c) => {
         c.executionCtx.waitUntil(handle.close());
       }
     }),
-    timed(() => probeNats(cfg.NATS_WS_URL)),
+    timed(() => {
+      const nats = edgeNatsFrom(cfg);
+      return nats.signer ? probeNatsLogin(nats) : probeNats(cfg.NATS_WS_URL);
+    }),
   ]);
   const ready = postgres.ok && nats.ok;
   const body: ReadinessResponse = {

@@ -4,14 +4,17 @@
 // after the response (waitUntil), so a NATS outage never fails a write; the next write of the device, or a
 // collector's (re)enrolment, brings the mirror back in line.
 
+import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { wsconnect } from '@nats-io/nats-core';
+import type { wsconnect } from '@nats-io/nats-core';
 import {
   type CollectorPublicJwk,
   CREDENTIALS_JWE,
   DEVICES_BUCKET,
   type DeviceRegistration,
   deviceKey,
+  EVENT_STREAM,
+  eventStreamConfig,
 } from '@tod/contracts';
 import { collectors, devices } from '@tod/drizzle/schema';
 import { and, eq, inArray } from 'drizzle-orm';
@@ -21,6 +24,7 @@ import type { AppEnv } from '../env';
 import type { TenantScope } from '../middleware/auth';
 import { configFor } from '../middleware/config';
 import { openJson } from './envelope';
+import { connectEdge, type EdgeNats, edgeNatsFrom } from './nats-auth';
 
 export interface MirrorOp {
   key: string;
@@ -113,26 +117,50 @@ export async function planCollectorDevices(
   return planDevicePuts(s, rows);
 }
 
+function logNatsFailure(msg: string, err: unknown, extra: Record<string, unknown> = {}): void {
+  console.error(
+    JSON.stringify({
+      level: 'error',
+      msg,
+      ...extra,
+      error: (err as Error).message.replace(/[a-z]+:\/\/\S+/gi, '<url>').slice(0, 200),
+    }),
+  );
+}
+
 /** Applies the ops to the KV bucket (created on first use). Logs failures without values. */
-export async function publishMirror(natsWsUrl: string, ops: MirrorOp[]): Promise<void> {
+export async function publishMirror(nats: EdgeNats, ops: MirrorOp[]): Promise<void> {
   if (ops.length === 0) return;
   let nc: Awaited<ReturnType<typeof wsconnect>> | null = null;
   try {
-    nc = await wsconnect({ servers: natsWsUrl, timeout: 5000 });
+    nc = await connectEdge(nats, 'tod-edge-mirror');
     const kv = await new Kvm(nc).create(DEVICES_BUCKET, { history: 1 });
     for (const op of ops) {
       if (op.value) await kv.put(op.key, JSON.stringify(op.value));
       else await kv.delete(op.key);
     }
   } catch (err) {
-    console.error(
-      JSON.stringify({
-        level: 'error',
-        msg: 'device mirror failed',
-        ops: ops.length,
-        error: (err as Error).message.replace(/[a-z]+:\/\/\S+/gi, '<url>').slice(0, 200),
-      }),
-    );
+    logNatsFailure('device mirror failed', err, { ops: ops.length });
+  } finally {
+    await nc?.close().catch(() => undefined);
+  }
+}
+
+/** Creates what collectors use but may not create themselves (with NATS auth they lack the rights): the
+ * registry bucket and the event stream. Idempotent; a failure is logged, never thrown (the collector retries). */
+export async function ensureCollectorResources(nats: EdgeNats): Promise<void> {
+  let nc: Awaited<ReturnType<typeof wsconnect>> | null = null;
+  try {
+    nc = await connectEdge(nats, 'tod-edge-setup');
+    await new Kvm(nc).create(DEVICES_BUCKET, { history: 1 });
+    const jsm = await jetstreamManager(nc);
+    try {
+      await jsm.streams.info(EVENT_STREAM.name);
+    } catch {
+      await jsm.streams.add(eventStreamConfig());
+    }
+  } catch (err) {
+    logNatsFailure('could not create the NATS registry bucket or event stream', err);
   } finally {
     await nc?.close().catch(() => undefined);
   }
@@ -141,5 +169,5 @@ export async function publishMirror(natsWsUrl: string, ops: MirrorOp[]): Promise
 /** Publishes after the response; the write has committed by then. */
 export function mirrorAfterResponse(c: Context<AppEnv>, ops: MirrorOp[]): void {
   if (ops.length === 0) return;
-  c.executionCtx.waitUntil(publishMirror(configFor(c.env).NATS_WS_URL, ops));
+  c.executionCtx.waitUntil(publishMirror(edgeNatsFrom(configFor(c.env)), ops));
 }

@@ -1,5 +1,7 @@
 // Readiness probe for NATS over WebSocket (how the edge reaches NATS from workerd): open the websocket and
 // wait for the server's INFO line.
+import { connectEdge, type EdgeNats } from './nats-auth';
+
 export async function probeNats(wsUrl: string, timeoutMs = 3000): Promise<void> {
   const httpUrl = wsUrl.replace(/^ws/, 'http');
   const res = await withTimeout(fetch(httpUrl, { headers: { Upgrade: 'websocket' } }), timeoutMs);
@@ -24,6 +26,17 @@ export async function probeNats(wsUrl: string, timeoutMs = 3000): Promise<void> 
     );
   } finally {
     ws.close(1000, 'probe done');
+  }
+}
+
+/** With NATS auth, readiness also proves the edge's signing key works: log in with minted credentials and
+ * round-trip a PING. */
+export async function probeNatsLogin(nats: EdgeNats, timeoutMs = 3000): Promise<void> {
+  const nc = await withTimeout(connectEdge(nats, 'tod-edge-probe'), timeoutMs);
+  try {
+    await withTimeout(nc.flush(), timeoutMs);
+  } finally {
+    await nc.close().catch(() => undefined);
   }
 }
 

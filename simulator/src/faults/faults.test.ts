@@ -12,7 +12,14 @@ function pipeWith(faults: FaultSet, loggedIn = true) {
   );
   return { pipe, writes, isDestroyed: () => destroyed };
 }
-const settle = () => new Promise((r) => setTimeout(r, 30));
+/** Resolves once `bytes` bytes have been written (the fragmenting pipe writes on timers). */
+async function written(writes: Buffer[], bytes: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (writes.reduce((n, w) => n + w.length, 0) < bytes) {
+    if (Date.now() > deadline) throw new Error(`only part of ${bytes} bytes was written`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 
 describe('reply pipe', () => {
   it('writes each sentence in exactly one write when there are no faults', () => {
@@ -26,7 +33,7 @@ describe('reply pipe', () => {
     const s = encodeSentence(['!re', `=comment=${'c'.repeat(0x80)}`]);
     const { pipe, writes } = pipeWith({ fragment: { at: [5, s.length - 1], gapMs: 1 } });
     pipe.send(s);
-    await settle();
+    await written(writes, s.length);
     expect(writes.map((w) => w.length)).toEqual([5, s.length - 6, 1]);
     expect(writes[0]?.[4]).toBe(0x80);
     expect(writes[2]).toEqual(Buffer.from([0]));
@@ -39,7 +46,7 @@ describe('reply pipe', () => {
     const { pipe, writes } = pipeWith({ fragment: { every: 1, gapMs: 0 } });
     pipe.send(a);
     pipe.send(b);
-    await settle();
+    await written(writes, a.length + b.length);
     expect(writes.every((w) => w.length === 1)).toBe(true);
     expect(Buffer.concat(writes).equals(Buffer.concat([a, b]))).toBe(true);
   });
