@@ -56,7 +56,8 @@ export async function startPortal(suite: string, services?: PortalServices): Pro
   const logs: string[] = [];
   let stack: StackHandle;
   try {
-    const env: Record<string, string> = { TOD_DATA_DIR: dataDir, PORT: '0' };
+    // No demo fleet: these tests and the benchmark start from a fresh installation's first sign-in.
+    const env: Record<string, string> = { TOD_DATA_DIR: dataDir, PORT: '0', TOD_DEMO: '0' };
     if (services) {
       Object.assign(env, {
         DATABASE_URL: services.databaseUrl,
