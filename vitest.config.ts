@@ -11,6 +11,7 @@ export default defineConfig({
       'collector/tests/**/*.test.ts',
       'simulator/src/**/*.test.ts',
       'simulator/tests/**/*.test.ts',
+      'web/src/**/*.test.ts',
       'web/tests/**/*.test.ts',
       'tests/**/*.test.ts',
     ],

@@ -101,7 +101,11 @@ export async function startStack(cfg: StackConfig, log: Log = () => {}): Promise
 
     await buildWebIfStale(log);
     const port = cfg.PORT === 0 ? await freePort() : cfg.PORT;
-    const wrangler = spawnWrangler(port, cfg.HOST, edgeVars, dataDir, log);
+    const edgeConfig = await writeEdgeConfig(dataDir, {
+      ENVIRONMENT: edgeVars.ENVIRONMENT,
+      ...(edgeVars.NATS_URL ? { NATS_URL: edgeVars.NATS_URL } : {}),
+    });
+    const wrangler = spawnWrangler(port, cfg.HOST, edgeVars, dataDir, edgeConfig, log);
     stops.push(() => stopChild(wrangler));
     const portalUrl = `http://${cfg.HOST}:${port}`;
     await waitForReady(portalUrl, wrangler);
@@ -304,6 +308,24 @@ function run(cmd: string, args: string[], cwd: string): Promise<void> {
   });
 }
 
+/** The edge's wrangler.toml with this stack's plain vars. In a multi-config `wrangler dev`, `--var` reaches
+ * only the first Worker (web), so the edge would keep wrangler.toml's ENVIRONMENT = "production" (and, for
+ * one, refuse the first admin's enrolment over plain HTTP). The copy lives in the data directory. */
+async function writeEdgeConfig(dataDir: string, vars: Record<string, string>): Promise<string> {
+  let toml = await readFile(join(ROOT, 'wrangler.toml'), 'utf8');
+  toml = toml.replace(/^main = "(.*)"$/m, (_, main: string) => `main = ${JSON.stringify(join(ROOT, main))}`);
+  for (const [name, value] of Object.entries(vars)) {
+    const line = `${name} = ${JSON.stringify(value)}`;
+    const existing = new RegExp(`^${name} = .*$`, 'm');
+    toml = existing.test(toml)
+      ? toml.replace(existing, line)
+      : toml.replace(/^\[vars\]$/m, `[vars]\n${line}`);
+  }
+  const file = join(dataDir, 'edge.wrangler.toml');
+  await writeFile(file, toml);
+  return file;
+}
+
 /** The edge's secrets reach it through wrangler's environment (wrangler.toml `[secrets] required`), never
  * through a file in the repository or the command line. */
 function spawnWrangler(
@@ -311,6 +333,7 @@ function spawnWrangler(
   host: string,
   edgeVars: Record<string, string>,
   dataDir: string,
+  edgeConfig: string,
   log: Log,
 ): ChildProcess {
   const args = [
@@ -318,7 +341,7 @@ function spawnWrangler(
     '-c',
     join(WEB_DIR, 'wrangler.toml'),
     '-c',
-    join(ROOT, 'wrangler.toml'),
+    edgeConfig,
     '--ip',
     host,
     '--port',

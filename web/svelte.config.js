@@ -6,6 +6,14 @@ export default {
   preprocess: vitePreprocess(),
   kit: {
     adapter: adapter({ platformProxy: { configPath: 'wrangler.toml' } }),
-    csp: { mode: 'auto', directives: { 'default-src': ['self'], 'frame-ancestors': ['none'] } },
+    // Styles may be inline (Svelte's style: directives, transitions); scripts never are.
+    csp: {
+      mode: 'auto',
+      directives: {
+        'default-src': ['self'],
+        'style-src': ['self', 'unsafe-inline'],
+        'frame-ancestors': ['none'],
+      },
+    },
   },
 };

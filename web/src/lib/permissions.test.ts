@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { can } from './permissions';
+
+describe('can', () => {
+  it('gives a viewer no write action', () => {
+    for (const a of [
+      'device.write',
+      'device.import',
+      'deviceSet.write',
+      'collector.manage',
+      'user.manage',
+    ] as const) {
+      expect(can('viewer', a)).toBe(false);
+    }
+  });
+
+  it('matches the edge: operators write devices, admins manage the organisation, super admins everything', () => {
+    expect(can('operator', 'device.write')).toBe(true);
+    expect(can('operator', 'collector.manage')).toBe(false);
+    expect(can('admin', 'audit.read')).toBe(true);
+    expect(can('admin', 'tenant.manage')).toBe(false);
+    expect(can('super_admin', 'tenant.manage')).toBe(true);
+    expect(can(null, 'device.write')).toBe(false);
+  });
+});

@@ -1,0 +1,166 @@
+/// <reference lib="dom" />
+// Browser-test harness: the real stack (scripts/stack.ts: Postgres, nats-server, wrangler dev with web + edge)
+// and Debian's Chromium driven by playwright-core. Never downloads a browser: CHROMIUM_PATH or /usr/bin/chromium.
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { ROOT, type StackHandle, startStack } from '../../scripts/stack';
+import { loadStackConfig } from '../../scripts/stack-config';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Screenshots and downloads of browser tests (gitignored). */
+export const OUTPUT_DIR = join(ROOT, 'web', 'test-output');
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export interface Portal {
+  stack: StackHandle;
+  browser: Browser;
+  /** A new browser profile (own cookies and IndexedDB): what "a new browser" means to the portal. */
+  newBrowser(opts?: {
+    width?: number;
+    height?: number;
+    colorScheme?: 'light' | 'dark';
+  }): Promise<BrowserContext>;
+  /** Saves a full-page screenshot as `<suite>/<name>.png` under the test output. */
+  screenshot(page: Page, name: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** External Postgres / NATS for the stack (the test environment's); embedded ones when absent. */
+export interface PortalServices {
+  databaseUrl: string;
+  databaseOwnerUrl: string;
+  natsUrl: string;
+  natsWsUrl: string;
+}
+
+export async function startPortal(suite: string, services?: PortalServices): Promise<Portal> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
+  }
+  const dataDir = await mkdtemp(join(tmpdir(), 'tod-web-'));
+  const outDir = join(OUTPUT_DIR, suite);
+  await mkdir(outDir, { recursive: true });
+  const logs: string[] = [];
+  let stack: StackHandle;
+  try {
+    // No demo fleet: these tests and the benchmark start from a fresh installation's first sign-in.
+    const env: Record<string, string> = { TOD_DATA_DIR: dataDir, PORT: '0', TOD_DEMO: '0' };
+    if (services) {
+      Object.assign(env, {
+        DATABASE_URL: services.databaseUrl,
+        DATABASE_OWNER_URL: services.databaseOwnerUrl,
+        NATS_URL: services.natsUrl,
+        NATS_WS_URL: services.natsWsUrl,
+      });
+    }
+    stack = await startStack(loadStackConfig(env), (l) => logs.push(l));
+  } catch (err) {
+    await rm(dataDir, { recursive: true, force: true });
+    throw new Error(`${(err as Error).message}\n${logs.slice(-40).join('\n')}`);
+  }
+  const profileDir = await mkdtemp(join(tmpdir(), 'tod-chromium-'));
+  let browser: Browser;
+  try {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [...CHROMIUM_ARGS, `--disk-cache-dir=${join(profileDir, 'cache')}`],
+      headless: true,
+    });
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
+  return {
+    stack,
+    browser,
+    async newBrowser(opts = {}) {
+      const ctx = await browser.newContext({
+        baseURL: stack.portalUrl,
+        viewport: { width: opts.width ?? 1280, height: opts.height ?? 800 },
+        colorScheme: opts.colorScheme ?? 'light',
+        acceptDownloads: true,
+      });
+      ctx.setDefaultTimeout(20_000);
+      return ctx;
+    },
+    async screenshot(page, name) {
+      const path = join(outDir, `${name}.png`);
+      await page.screenshot({ path, fullPage: false });
+      return path;
+    },
+    async stop() {
+      await browser.close().catch(() => {});
+      await stack.stop();
+      await rm(dataDir, { recursive: true, force: true });
+      await rm(profileDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** First sign-in of the bootstrap admin through the portal's pages: enrols `newPassword` with a Secret Key
+ * made in the browser, confirms the Emergency Kit and signs in. Returns the Secret Key as shown. */
+export async function enrolFirstAdmin(page: Page, stack: StackHandle, newPassword: string): Promise<string> {
+  await page.goto('/login');
+  await page.getByLabel('Email', { exact: true }).fill(stack.adminEmail);
+  await page.getByLabel('Password', { exact: true }).fill(stack.adminPassword);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByLabel('New password', { exact: true }).fill(newPassword);
+  await page.getByLabel('Repeat the new password').fill(newPassword);
+  await page.getByRole('button', { name: 'Create my Secret Key' }).click();
+  const key = (await page.getByTestId('secret-key').textContent({ timeout: 60_000 }))!.trim();
+  await page.getByLabel('I have saved my Emergency Kit').check();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.waitForURL(/\/(setup|dashboard)$/);
+  return key;
+}
+
+/** Creates an organisation through the API in the page's session and selects it. Returns its id. */
+export async function createTenant(page: Page, name: string, slug: string): Promise<string> {
+  return page.evaluate(
+    async ({ name, slug }) => {
+      const res = await fetch('/api/tenants', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name, slug }),
+      });
+      if (res.status !== 201) throw new Error(`tenant: HTTP ${res.status} ${await res.text()}`);
+      const t = (await res.json()) as { id: string };
+      localStorage.setItem('tod.tenant', t.id);
+      return t.id;
+    },
+    { name, slug },
+  );
+}
+
+/** Imports `count` devices named dev-00000… through the CSV import, in the page's session. */
+export async function importDevices(page: Page, tenantId: string, count: number): Promise<void> {
+  const lines = ['name,host'];
+  for (let i = 0; i < count; i++) {
+    lines.push(`dev-${String(i).padStart(5, '0')},10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+  }
+  const status = await page.evaluate(
+    async ({ csv, tenant }) =>
+      (
+        await fetch('/api/devices/import', {
+          method: 'POST',
+          headers: { 'content-type': 'text/csv', 'x-tenant-id': tenant },
+          body: csv,
+        })
+      ).status,
+    { csv: lines.join('\n'), tenant: tenantId },
+  );
+  if (status !== 201) throw new Error(`device import: HTTP ${status}`);
+}
