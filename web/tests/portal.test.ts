@@ -182,6 +182,8 @@ describe('the portal in Chromium', { timeout: 120_000 }, () => {
     await expect(pg.getByTestId('wizard-device').getByRole('link').textContent()).resolves.toBe(XSS_NAME);
     expect(await pg.locator('img[src="x"]').count()).toBe(0);
     await portal.screenshot(pg, '05-setup-device');
+    // The super admin's live feed (an SSE token for the tenant it works in, as EventSource sends no headers).
+    await pg.getByTestId('live-status').getByText('Live', { exact: true }).waitFor({ timeout: 30_000 });
   });
 
   it('renders a hostile device name as text in the table, the palette and the device page', async () => {

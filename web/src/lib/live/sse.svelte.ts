@@ -1,7 +1,11 @@
 // The live feed: one EventSource on /api/sse per tab, device events validated with the contracts schema and
 // handed to subscribers. Tolerates a server without the endpoint yet (status `unavailable`, retried with
 // backoff) so pages work without live updates and pick them up when the pipeline serves them.
-import { DeviceEvent } from '@tod/contracts';
+// A super admin works in a tenant it names per request (X-Tenant-Id), which an EventSource cannot send: it
+// opens the stream with a 60-second SSE token minted for that tenant instead, and since a token is only
+// valid when the stream connects, every reconnect fetches a new one and resumes after the last event seen.
+import { DeviceEvent, type SseTokenResponse } from '@tod/contracts';
+import { api } from '../api/client';
 
 export type LiveStatus = 'idle' | 'connecting' | 'live' | 'unavailable';
 type Listener = (e: DeviceEvent) => void;
@@ -14,17 +18,25 @@ class LiveFeed {
   #listeners = new Set<Listener>();
   #retry = 1000;
   #timer: ReturnType<typeof setTimeout> | null = null;
-  #url = '';
+  /** The tenant a super admin streams (token mode), or null for the cookie's own tenant. */
+  #tenant: string | null = null;
+  #started = false;
+  /** Bumped by every start/stop so a connect still fetching its token gives up. */
+  #generation = 0;
+  #lastEventId = '';
 
   start(tenantId: string | null): void {
-    const url = tenantId ? `/api/sse?tenant=${encodeURIComponent(tenantId)}` : '/api/sse';
-    if (url === this.#url && this.#source) return;
+    if (this.#started && tenantId === this.#tenant) return;
     this.stop();
-    this.#url = url;
-    this.#connect();
+    this.#started = true;
+    this.#tenant = tenantId;
+    void this.#connect();
   }
 
   stop(): void {
+    this.#generation++;
+    this.#started = false;
+    this.#lastEventId = '';
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     this.#source?.close();
@@ -38,36 +50,59 @@ class LiveFeed {
     return () => this.#listeners.delete(fn);
   }
 
-  #connect(): void {
+  async #url(): Promise<string> {
+    if (!this.#tenant) return '/api/sse';
+    const { token } = await api.post<SseTokenResponse>('/api/sse/token');
+    const params = new URLSearchParams({ token });
+    if (this.#lastEventId) params.set('lastEventId', this.#lastEventId);
+    return `/api/sse?${params}`;
+  }
+
+  #later(): void {
+    this.status = 'unavailable';
+    this.#timer = setTimeout(() => void this.#connect(), this.#retry);
+    this.#retry = Math.min(this.#retry * 2, 60_000);
+  }
+
+  async #connect(): Promise<void> {
+    const generation = this.#generation;
     this.status = 'connecting';
-    const es = new EventSource(this.#url, { withCredentials: true });
+    let url: string;
+    try {
+      url = await this.#url();
+    } catch {
+      if (generation === this.#generation) this.#later();
+      return;
+    }
+    if (generation !== this.#generation) return;
+    const es = new EventSource(url, { withCredentials: true });
     this.#source = es;
     es.onopen = () => {
       this.status = 'live';
       this.#retry = 1000;
     };
-    es.onmessage = (m) => this.#deliver(m.data);
+    es.onmessage = (m) => this.#deliver(m);
     for (const kind of DeviceEvent.options.map((o) => o.shape.kind.value)) {
-      es.addEventListener(kind, (m) => this.#deliver((m as MessageEvent<string>).data));
+      es.addEventListener(kind, (m) => this.#deliver(m as MessageEvent<string>));
     }
     es.onerror = () => {
-      if (es.readyState === EventSource.CLOSED) {
-        // Not there (404), not allowed or gone: try again later, slower each time (max 60 s).
-        this.status = 'unavailable';
+      // Not there (404), not allowed or gone; or, in token mode, any drop (the browser's own reconnect would
+      // reuse a spent token): try again later with a new URL, slower each time (max 60 s).
+      if (es.readyState === EventSource.CLOSED || this.#tenant) {
         es.close();
-        this.#source = null;
-        this.#timer = setTimeout(() => this.#connect(), this.#retry);
-        this.#retry = Math.min(this.#retry * 2, 60_000);
+        if (this.#source === es) this.#source = null;
+        this.#later();
       } else {
         this.status = 'connecting';
       }
     };
   }
 
-  #deliver(data: string): void {
+  #deliver(m: MessageEvent<string>): void {
+    if (m.lastEventId) this.#lastEventId = m.lastEventId;
     let parsed: DeviceEvent;
     try {
-      const r = DeviceEvent.safeParse(JSON.parse(data));
+      const r = DeviceEvent.safeParse(JSON.parse(m.data));
       if (!r.success) return;
       parsed = r.data;
     } catch {
