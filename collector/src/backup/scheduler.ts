@@ -36,6 +36,8 @@ export interface DueBackup {
 }
 
 const DAY_MS = 86_400_000;
+/** How long after its window a missed nightly backup is still taken (the longest poll interval). */
+const NIGHTLY_GRACE_MS = 3_600_000;
 
 /** Fraction in [0, 1) stable for a device id: where in the window its nightly backup falls. */
 export function windowFraction(deviceId: string): number {
@@ -99,11 +101,12 @@ export class BackupPlan {
     const now = this.opts.clock.now();
     if (plan.pending && plan.pending.dueAt <= now) return { trigger: plan.pending.trigger };
     if (plan.nextNightly !== undefined && plan.nextNightly <= now) {
-      // A device that was down through its whole window waits for the next night rather than exporting at noon.
+      // A device that was down through its whole window waits for the next night rather than exporting at noon;
+      // the grace of one hour past the window covers the slot after a time at its very end (intervals ≤ 1 h).
       const { startMin, endMin } = this.opts.window;
       const lengthMs = ((endMin - startMin + 1440) % 1440 || 1440) * 60_000;
       const windowEnd = plan.nextNightly - windowFraction(deviceId) * lengthMs + lengthMs;
-      if (now <= windowEnd) return { trigger: 'nightly' };
+      if (now <= windowEnd + NIGHTLY_GRACE_MS) return { trigger: 'nightly' };
       plan.nextNightly = nextNightlyAt(now, deviceId, this.opts.window);
     }
     return undefined;
