@@ -17,7 +17,16 @@ import { Collector } from '../src/collector';
 import { loadCollectorConfig } from '../src/config';
 import { ensureEventStream } from '../src/relay/relay';
 import { RouterSession } from '../src/routeros/session';
-import { newCollectorKeys, pollSteps, registerDevice, StreamTap, tempDir, until, uuid } from './harness';
+import {
+  type CollectorKeys,
+  newCollectorKeys,
+  pollSteps,
+  registerDevice,
+  StreamTap,
+  tempDir,
+  until,
+  uuid,
+} from './harness';
 
 const TENANT = uuid(0xa, 2);
 const COLLECTOR = uuid(0xc, 2);
@@ -32,6 +41,7 @@ const WINDOW_END = new Date(2026, 0, 10, 1, 45, 0, 0).getTime();
 let nc: NatsConnection;
 let fleet: Fleet;
 let collector: Collector;
+let keys: CollectorKeys;
 let tap: StreamTap;
 let outboxDir: string;
 const logs: string[] = [];
@@ -60,7 +70,7 @@ beforeAll(async () => {
     await s.run('/ip/firewall/address-list/add', { list: 'bulk', address: `10.9.${i}.0/24` });
   s.close();
 
-  const keys = await newCollectorKeys();
+  keys = await newCollectorKeys();
   const stateDir = await tempDir('tod-col-backups-');
   outboxDir = join(stateDir, 'outbox');
   collector = new Collector({
@@ -179,6 +189,51 @@ describe('configuration backups', () => {
     expect(
       tap.of(deviceId(FAILING), 'status').every((e) => e.kind === 'status' && e.data.status === 'online'),
     ).toBe(true);
+  });
+
+  it('exports secrets only where the registry entry allows it', async () => {
+    const KEY = 'cGhhbnRvbS1wcml2YXRlLWtleS1mb3ItdGVzdGluZzE=';
+    const s = await adminSession(1);
+    await s.run('/interface/wireguard/add', {
+      name: 'wg-backup',
+      'private-key': KEY,
+      'listen-port': '13231',
+    });
+    s.close();
+    // The same router under a second registry entry whose tenant policy allows secrets.
+    const allowed = uuid(0xd, 10);
+    await registerDevice(nc, { tenantId: TENANT, collectorId: COLLECTOR }, keys.publicKey, {
+      deviceId: allowed,
+      port: fleet.manifest.devices[1]!.port,
+      tlsMode: 'plain',
+      pollIntervalSeconds: 60,
+      backup: { showSensitive: true },
+    });
+    await until(
+      () => collector.deviceCount,
+      (n) => n === DEVICES + 1,
+      10_000,
+      'registry applied',
+    );
+    await clock.advance(0);
+    const [snap] = await until(
+      () => tap.of(allowed, 'config-snapshot'),
+      (xs) => xs.length === 1,
+      20_000,
+      'snapshot of the allowed entry',
+    );
+    expect(snap?.kind === 'config-snapshot' && snap.data.sensitive).toBe(true);
+    expect(snap?.kind === 'config-snapshot' && snap.data.export).toContain(`private-key="${KEY}"`);
+    // The default entry of the same router: its change backup names the interface without its key.
+    await round(60_000);
+    const last = snapshots(1).at(-1);
+    expect(last?.kind === 'config-snapshot' && last.data).toMatchObject({
+      trigger: 'change',
+      sensitive: false,
+    });
+    expect(last?.kind === 'config-snapshot' && last.data.export).toContain('name=wg-backup');
+    expect(last?.kind === 'config-snapshot' && last.data.export).not.toContain(KEY.slice(0, 20));
+    expect(logs.join('\n')).not.toContain(KEY.slice(0, 20));
   });
 
   it('keeps the outbox to the collector (0700 dir, 0600 files) and never logs an export', async () => {
