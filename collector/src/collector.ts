@@ -7,8 +7,11 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { DEVICES_BUCKET, type PolledStatus } from '@tod/contracts';
 import type { CryptoKey, KeyObject } from 'jose';
 import type { Logger } from 'pino';
+import { ConfigExportError } from './backup/export';
+import { BackupPlan } from './backup/scheduler';
+import { takeConfigSnapshot } from './backup/snapshot-event';
 import { type Clock, systemClock } from './clock';
-import { type CollectorConfig, leaseTiming } from './config';
+import { backupWindow, type CollectorConfig, leaseTiming } from './config';
 import { CollectorMetrics } from './metrics';
 import { ReplyShapeError } from './poll/parse';
 import { type PollMemory, pollDevice } from './poll/poll-device';
@@ -73,6 +76,7 @@ export class Collector {
   private registry: DeviceRegistry | undefined;
   private caPem: string | undefined;
   private leases!: DeviceLeases;
+  private backups!: BackupPlan;
 
   constructor(private readonly deps: CollectorDeps) {
     this.clock = deps.clock ?? systemClock;
@@ -150,6 +154,13 @@ export class Collector {
         this.deps.tap?.pollStarted?.(id, lateMs);
       },
     });
+    this.backups = new BackupPlan({
+      clock: this.clock,
+      nightly: config.BACKUP_NIGHTLY === '1',
+      window: backupWindow(config),
+      startupSpreadMs: config.BACKUP_STARTUP_SPREAD_S * 1000,
+      ...(this.deps.random ? { random: this.deps.random } : {}),
+    });
     this.relay.start(nc);
     this.scheduler.start();
     const kv = await new Kvm(nc).create(DEVICES_BUCKET, { history: 1 });
@@ -208,12 +219,14 @@ export class Collector {
       return;
     }
     this.devices.set(id, { device, memory: {}, failures: 0 });
+    this.backups.add(id);
     this.scheduler.add(id, device.registration.pollIntervalSeconds * 1000);
   }
 
   private remove(deviceId: string): void {
     const state = this.devices.get(deviceId);
     this.scheduler.remove(deviceId);
+    this.backups.remove(deviceId);
     state?.session?.close();
     this.devices.delete(deviceId);
     if (this.leases.holds(deviceId)) {
@@ -235,7 +248,55 @@ export class Collector {
     return n;
   }
 
+  /** One slot of the device: its poll, then (only after a successful poll) a backup if one is due. */
   private async poll(deviceId: string): Promise<PollOutcome> {
+    const outcome = await this.pollOnce(deviceId);
+    if (outcome === 'ok') await this.backupIfDue(deviceId);
+    return outcome;
+  }
+
+  /** Takes the backup due for a device on its open session. A failure is counted and logged (never the export
+   * text: it may hold secrets) and leaves the device's status and breaker alone. */
+  private async backupIfDue(deviceId: string): Promise<void> {
+    const state = this.devices.get(deviceId);
+    const due = this.backups.due(deviceId);
+    if (!state?.session?.isOpen || !due) return;
+    const { identity, config } = this.deps;
+    const log = this.deps.logger.child({ tenantId: identity.tenantId, deviceId });
+    const showSensitive =
+      state.device.registration.backup?.showSensitive ??
+      (config.BACKUP_SHOW_SENSITIVE === '1' || config.BACKUP_SHOW_SENSITIVE === 'true');
+    try {
+      const { event, leftoverFile } = await takeConfigSnapshot(
+        state.session,
+        { tenantId: identity.tenantId, deviceId, collectorId: identity.collectorId },
+        { trigger: due.trigger, showSensitive },
+        this.clock,
+        newEventId,
+      );
+      if (leftoverFile)
+        log.warn({ file: leftoverFile }, 'export file left on the device (it could not be removed)');
+      await this.relay.enqueue(event);
+      this.metrics.publishes.inc({ outcome: 'queued' });
+      this.metrics.backups.inc({ outcome: 'ok' });
+      this.backups.finished(deviceId, due.trigger, true);
+      log.info({ trigger: due.trigger, sensitive: showSensitive }, 'configuration backup taken');
+    } catch (err) {
+      this.metrics.backups.inc({ outcome: 'failed' });
+      this.backups.finished(deviceId, due.trigger, false);
+      const code =
+        err instanceof ConfigExportError ? err.code : err instanceof SessionError ? err.status : 'error';
+      const reason = (err instanceof Error ? err.message : String(err)).slice(0, 300);
+      log.warn({ trigger: due.trigger, code, reason }, 'configuration backup failed');
+      // A session that failed under the export is reopened by the next poll; a device error leaves it usable.
+      if (!(err instanceof ConfigExportError || err instanceof DeviceTrapError)) {
+        state.session?.close();
+        state.session = undefined;
+      }
+    }
+  }
+
+  private async pollOnce(deviceId: string): Promise<PollOutcome> {
     const state = this.devices.get(deviceId);
     if (!state) return 'ok';
     // A device shared by an HA group is polled only under its lease; the peer that holds it polls it now.
@@ -276,6 +337,7 @@ export class Collector {
         newEventId,
       );
       state.memory = result.memory;
+      if (result.events.some((e) => e.kind === 'config-changed')) this.backups.changed(deviceId);
       state.failures = 0;
       if (state.lastStatus !== 'online') log.info({ tier: state.session.tier }, 'device online');
       state.lastStatus = 'online';

@@ -27,6 +27,18 @@ export const CollectorEnv = z.object({
   OUTBOX_MAX_MB: z.coerce.number().int().min(1).max(100_000).default(256),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   METRICS_HOST: z.string().default('127.0.0.1'),
+  /** Nightly configuration backups (1) or only on change and at first sight (0). */
+  BACKUP_NIGHTLY: z.enum(['0', '1']).default('1'),
+  /** Local time window (of the collector's clock) the nightly backups are spread over, per device. */
+  BACKUP_WINDOW: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, 'must look like 02:00-05:00')
+    .refine((w) => w.slice(0, 5) !== w.slice(6), 'must not be empty')
+    .default('02:00-05:00'),
+  /** Export passwords and keys, where the device's registry entry sets no tenant policy (`backup.showSensitive`). */
+  BACKUP_SHOW_SENSITIVE: z.enum(['0', '1', 'false', 'true']).default('0'),
+  /** The first backup of each device after the collector starts falls at a random point in this many seconds. */
+  BACKUP_STARTUP_SPREAD_S: seconds(600, 0, 86_400),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type CollectorConfig = z.infer<typeof CollectorEnv>;
@@ -59,4 +71,13 @@ export function leaseTiming(c: CollectorConfig): { ttlMs: number; retryMs: numbe
     Math.max(Math.ceil(c.POLL_INTERVAL_S * 1.5), c.CONNECT_TIMEOUT_S + c.COMMAND_TIMEOUT_S + 5);
   const retryS = c.LEASE_RETRY_S ?? c.POLL_INTERVAL_S / 4;
   return { ttlMs: ttlS * 1000, retryMs: Math.round(retryS * 1000) };
+}
+
+/** BACKUP_WINDOW as minutes after local midnight; an end before the start wraps past midnight. */
+export function backupWindow(c: CollectorConfig): { startMin: number; endMin: number } {
+  const [start, end] = c.BACKUP_WINDOW.split('-').map((t) => {
+    const [h, m] = t.split(':').map(Number);
+    return h! * 60 + m!;
+  });
+  return { startMin: start!, endMin: end! };
 }

@@ -103,6 +103,10 @@ export class CollectorMetrics {
     'tod_collector_lease_releases_total',
     'HA leases released (device removed or graceful stop), by outcome',
   );
+  readonly backups = new Counter(
+    'tod_collector_backups_total',
+    'Configuration backups by outcome (ok, failed)',
+  );
   private readonly gauges: Gauge[] = [];
 
   gauge(name: string, help: string, read: () => number): void {
@@ -118,6 +122,7 @@ export class CollectorMetrics {
         this.outboxDropped,
         this.leaseAttempts,
         this.leaseReleases,
+        this.backups,
         this.pollDuration,
         this.pollLateness,
         ...this.gauges,

@@ -51,6 +51,7 @@ export interface DeviceEntry {
   username?: string;
   password?: string;
   pollIntervalSeconds?: number;
+  backup?: DeviceRegistration['backup'];
 }
 
 /** Writes a device to KV `tod-devices` as the edge does: credentials sealed to the collector's public key. */
@@ -78,6 +79,7 @@ export async function registerDevice(
     tlsPort: d.tlsPort ?? 1,
     tlsMode: d.tlsMode,
     pollIntervalSeconds: d.pollIntervalSeconds ?? 10,
+    ...(d.backup ? { backup: d.backup } : {}),
     credentials,
     updatedAt: new Date().toISOString(),
   };

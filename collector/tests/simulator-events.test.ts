@@ -246,7 +246,16 @@ describe('collector → stream TOD, payloads as the simulated devices hold them'
       expect(s.subject).toBe(`tod.evt.${TENANT}.${s.event.deviceId}.${s.event.kind}`);
     }
     expect(new Set(tap.events.map((s) => s.event.kind))).toEqual(
-      new Set(['status', 'resource', 'interfaces', 'health', 'wireless', 'config-changed']),
+      new Set([
+        'status',
+        'resource',
+        'interfaces',
+        'health',
+        'wireless',
+        'config-changed',
+        // The backup of each device at first sight, and of the CCR after its change (collector/tests/backups.test.ts).
+        'config-snapshot',
+      ]),
     );
     expect(EVENT_STREAM.subjects).toContain('tod.evt.>');
   });

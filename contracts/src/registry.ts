@@ -20,6 +20,8 @@ export const DeviceRegistration = z.object({
    * key). More than one means the device is shared by an HA group: each poll then needs the device's lease in
    * `tod-leases`. Empty (older entries) means this collector alone. */
   siteCollectors: z.array(z.uuid()).max(32).optional(),
+  /** The tenant's backup policy for this device; absent = the collector's BACKUP_SHOW_SENSITIVE (default false). */
+  backup: z.object({ showSensitive: z.boolean() }).optional(),
   /** JWE (compact) of DeviceCredentials, sealed to the collector's public key; only that collector can open it. */
   credentials: z.string().min(1).max(8192),
   updatedAt: z.iso.datetime({ offset: true }),

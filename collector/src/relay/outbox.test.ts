@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { appendFile, chmod, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventKind } from '@tod/contracts';
@@ -19,6 +19,22 @@ const entry = (n: number, kind: EventKind = 'resource'): OutboxEntry => ({
 });
 
 describe('outbox', () => {
+  it('keeps its files to the collector: 0700 directory, 0600 files, also when they existed wider', async () => {
+    await chmod(dir, 0o755);
+    await writeFile(join(dir, 'seg-000000000001.jsonl'), '', { mode: 0o644 });
+    const box = await Outbox.open({ dir, maxBytes: 10_000_000, segmentEvents: 2 });
+    await box.append([1, 2, 3].map((n) => entry(n, 'config-snapshot')));
+    const first = await box.peek(1);
+    await box.ack(first[0]!);
+    expect((await stat(dir)).mode & 0o777).toBe(0o700);
+    const names = await readdir(dir);
+    expect(names.length).toBeGreaterThan(1);
+    for (const name of names) expect((await stat(join(dir, name))).mode & 0o777, name).toBe(0o600);
+    const fresh = join(dir, 'nested', 'outbox');
+    await Outbox.open({ dir: fresh, maxBytes: 10_000_000 });
+    expect((await stat(fresh)).mode & 0o777).toBe(0o700);
+  });
+
   it('hands entries back in order and forgets them once acknowledged', async () => {
     const box = await Outbox.open({ dir, maxBytes: 10_000_000, segmentEvents: 4 });
     await box.append([1, 2, 3, 4, 5, 6].map((n) => entry(n)));

@@ -3,7 +3,18 @@
 // harmless because each event's id is its Nats-Msg-Id. Past the size bound, the oldest metric samples are
 // dropped first; status, config and progress events are never dropped.
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import {
+  appendFile,
+  chmod,
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import { DROPPABLE_KINDS, type EventKind } from '@tod/contracts';
 
@@ -72,8 +83,13 @@ export class Outbox {
   }
 
   private async load(): Promise<void> {
-    await mkdir(this.opts.dir, { recursive: true });
-    const names = (await readdir(this.opts.dir)).filter((n) => SEGMENT.test(n)).sort();
+    // Events may carry secrets (a config snapshot with show-sensitive): the directory is the collector's alone,
+    // also when it existed before with a wider mode, and every file in it is 0600.
+    await mkdir(this.opts.dir, { recursive: true, mode: 0o700 });
+    await chmod(this.opts.dir, 0o700);
+    const all = await readdir(this.opts.dir);
+    await Promise.all(all.map((n) => chmod(join(this.opts.dir, n), FILE_MODE).catch(() => {})));
+    const names = all.filter((n) => SEGMENT.test(n)).sort();
     for (const name of names) {
       const seq = Number(SEGMENT.exec(name)![1]);
       const text = await readFile(join(this.opts.dir, name), 'utf8');
@@ -153,7 +169,7 @@ export class Outbox {
         const batchEntries = entries.slice(at, at + room);
         at += batch.length;
         const text = batch.join('\n') + '\n';
-        await appendFile(join(this.opts.dir, segName(head.seq)), text);
+        await appendFile(join(this.opts.dir, segName(head.seq)), text, { mode: FILE_MODE });
         const bytes = Buffer.byteLength(text);
         head.count += batch.length;
         head.bytes += bytes;
@@ -311,8 +327,11 @@ async function removeFile(path: string): Promise<void> {
   });
 }
 
+/** Outbox files: owner read/write only (they hold event payloads, possibly configuration exports). */
+const FILE_MODE = 0o600;
+
 async function writeAtomic(path: string, text: string): Promise<void> {
   const tmp = `${path}.tmp`;
-  await writeFile(tmp, text);
+  await writeFile(tmp, text, { mode: FILE_MODE });
   await rename(tmp, path);
 }
