@@ -86,7 +86,7 @@ afterAll(async () => {
 
 type StatusBody = { deviceId: string; data: { status: string } };
 type AlertBody = {
-  kind: 'fired' | 'resolved';
+  kind: 'fired' | 'resolved' | 'acknowledged';
   alert: { id: string; deviceId: string; state: string; suppressed: boolean };
 };
 
@@ -227,6 +227,15 @@ describe('simulator → collector → TenantHub → alert → email and webhook'
     expect(smtp.mails).toHaveLength(1);
     expect(smtp.mails[0]).toMatchObject({ to: ['noc@mail.test'], user: SMTP_USER, secure: true });
     expect(mailText(smtp.mails[0]!.raw)).toContain('sim-0');
+
+    // Acknowledged by hand: streamed like the rest.
+    await json(await w.a.operator.post(`/api/alerts/${firedLoud.alert.id}/acknowledge`), 200);
+    const acked = await sse.until(
+      () => alertEvents().find((a) => a.kind === 'acknowledged'),
+      15_000,
+      'the acknowledgement',
+    );
+    expect(acked.alert).toMatchObject({ id: firedLoud.alert.id, state: 'firing' });
 
     // Back: resolves after clear_after (2) good polls.
     await fleet.device(0).clearFaults();

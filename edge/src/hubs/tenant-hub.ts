@@ -17,6 +17,7 @@ import {
 } from '@nats-io/jetstream';
 import { type NatsConnection, nanos } from '@nats-io/nats-core';
 import {
+  type Alert,
   type DeviceEvent,
   EVENT_STREAM,
   eventStreamConfig,
@@ -132,6 +133,14 @@ export class TenantHub extends DurableObject<Bindings> {
   ): Promise<{ rolledUp: number; partitionsCreated: number; dropped: number }> {
     await this.bind(tenantId);
     return this.runMaintenance(true);
+  }
+
+  /** Streams an alert changed by hand (acknowledged, resolved) to the tenant's SSE clients, like the alerts
+   * the hub raises itself (topic `alerts`, event `alert`). */
+  async alertChanged(tenantId: string, kind: 'acknowledged' | 'resolved', alert: Alert): Promise<void> {
+    await this.bind(tenantId);
+    this.hubContext().broadcast('alerts', 'alert', { kind, alert });
+    this.flushOutbox();
   }
 
   /** The SSE stream: `x-tod-tenant`, `x-tod-topics` (comma-separated) and `last-event-id` come from the
