@@ -71,11 +71,13 @@ export function alertingSink(): EventSink {
       // Rules that went away resolve their alerts (recorded in a transaction of refresh's own).
       stream(hub, await of(hub).refresh(ownDb(hub), hub.now()));
     },
-    async write(tx, events, hub) {
+    async write(tx, { accepted }, hub) {
       const a = of(hub);
       const now = hub.now();
+      // Redelivered events too: after a crash between commit and ack the engine state in DO storage may
+      // predate them; the engine skips what it has seen, and recording a transition again changes nothing.
       batch = a.evaluate(
-        events.map((s) => s.event),
+        accepted.map((s) => s.event),
         now,
       );
       recorded = await a.record(tx, batch, now);

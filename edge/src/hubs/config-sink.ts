@@ -20,10 +20,10 @@ export function configSnapshotSink(): EventSink {
   let pending: ConfigBackupSummary[] = [];
   return {
     name: 'config-backups',
-    async write(tx, events, hub) {
+    async write(tx, { fresh }, hub) {
       pending = [];
       const kms = kmsFor(hub.env);
-      for (const { event } of events) {
+      for (const { event } of fresh) {
         if (event.kind !== 'config-snapshot') continue;
         const summary = { deviceId: event.deviceId, eventId: event.id, trigger: event.data.trigger };
         let result: StoreSnapshotResult;

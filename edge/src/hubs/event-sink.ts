@@ -28,16 +28,23 @@ export interface HubContext {
   now(): Date;
 }
 
+export interface StoredBatch {
+  readonly fresh: readonly SequencedEvent[];
+  readonly accepted: readonly SequencedEvent[];
+}
+
 export interface EventSink {
   readonly name: string;
   /** Before the batch's transaction, outside it (e.g. re-reading rules). */
   prepare?(hub: HubContext): Promise<void>;
-  /** Inside the batch's tenant transaction, after the events were stored: the events stored for the first
-   * time (a redelivered event is never passed twice), in stream order. */
-  write?(tx: Tx, events: readonly SequencedEvent[], hub: HubContext): Promise<void>;
+  /** Inside the batch's tenant transaction, after the events were stored, in stream order: `fresh` are
+   * stored for the first time (a redelivered event is never among them twice); `accepted` are all the
+   * batch's events this tenant's collectors may send, redeliveries included (after a hub crash between
+   * commit and ack; for a sink that keeps state of its own and recognises replays, like the alert engine). */
+  write?(tx: Tx, batch: StoredBatch, hub: HubContext): Promise<void>;
   /** The batch's transaction failed after write() ran: forget what write() kept in memory. */
   abort?(hub: HubContext): void;
-  /** After the batch committed (and before its acks): the same events write() saw. */
+  /** After the batch committed (and before its acks), for every batch write() saw: its fresh events. */
   onCommitted(events: readonly SequencedEvent[], hub: HubContext): Promise<void>;
   /** Called from the hub's alarm (about every HUB_TICK_MS), for time-based work (delivery retries). */
   onTick?(hub: HubContext): Promise<void>;

@@ -339,8 +339,10 @@ export class TenantHub extends DurableObject<Bindings> {
           const stored = await storeBatch(tx, tenantId, accepted);
           // What the sinks derive (alert rows, config snapshots) commits with the events, or not at all.
           written = true;
-          if (stored.fresh.length > 0)
-            for (const sink of this.sinks) await sink.write?.(tx, stored.fresh, hub);
+          if (accepted.length > 0) {
+            const batch = { fresh: stored.fresh, accepted };
+            for (const sink of this.sinks) await sink.write?.(tx, batch, hub);
+          }
           return stored;
         });
         fresh = result.fresh;
@@ -357,7 +359,7 @@ export class TenantHub extends DurableObject<Bindings> {
     }
     // Sinks keep what the batch committed (engine state) before the acks: a crash before this point replays
     // the batch, whose derived rows are then found already stored.
-    if (fresh.length > 0) {
+    if (accepted.length > 0) {
       for (const sink of this.sinks) {
         await sink.onCommitted(fresh, hub).catch((err) => this.log('sink failed', err, { sink: sink.name }));
       }
