@@ -95,7 +95,7 @@ describe('simulator → collector → TenantHub → alert → email and webhook'
     const created = await w.a.admin.post('/api/collectors', { name: 'site' });
     const { id: collectorId, enrollToken } = (await created.json()) as { id: string; enrollToken: string };
 
-    // Devices, channels, rule and window exist before the first event, so the hub's first rule load sees them.
+    // Devices, channels and the rule exist before the first event.
     const ids: string[] = [];
     for (const [i, sim] of fleet.manifest.devices.entries()) {
       const res = await w.a.operator.post('/api/devices', {
@@ -143,19 +143,6 @@ describe('simulator → collector → TenantHub → alert → email and webhook'
       201,
     );
     expect(rule).toMatchObject({ fireAfter: 2, clearAfter: 2 });
-    // The collector's clock runs ahead of the wall clock by the steps the test takes: the window covers a day.
-    await json(
-      await w.a.operator.post('/api/maintenance-windows', {
-        name: 'quiet works',
-        kind: 'once',
-        scope: 'device',
-        scopeTargetId: quiet,
-        startsAt: new Date(Date.now() - 3_600_000).toISOString(),
-        endsAt: new Date(Date.now() + 86_400_000).toISOString(),
-      }),
-      201,
-    );
-
     const sse = await SseClient.open(w.a.viewer, '/api/sse?topics=status,alerts');
     expect(sse.status).toBe(200);
 
@@ -194,6 +181,19 @@ describe('simulator → collector → TenantHub → alert → email and webhook'
 
     await poll(() => collector.deviceCount === 2, 'the collector to know both devices');
     await step('both devices online', () => ids.every((id) => statuses(id).includes('online')));
+    // Created once the hub has loaded its rules (with the first events): the route tells the hub to re-read
+    // them. The collector's clock runs ahead of the wall clock by the steps the test takes: it covers a day.
+    await json(
+      await w.a.operator.post('/api/maintenance-windows', {
+        name: 'quiet works',
+        kind: 'once',
+        scope: 'device',
+        scopeTargetId: quiet,
+        startsAt: new Date(Date.now() - 3_600_000).toISOString(),
+        endsAt: new Date(Date.now() + 86_400_000).toISOString(),
+      }),
+      201,
+    );
 
     // Down: one failed poll is a status event but no alert yet (fire_after 2); the second fires.
     await fleet.device(0).setFaults({ unreachable: true });

@@ -82,6 +82,9 @@ export function alertingSink(): EventSink {
       );
       recorded = await a.record(tx, batch, now);
     },
+    invalidate() {
+      alerting?.invalidate();
+    },
     abort() {
       if (batch && alerting) alerting.rollback(batch);
       batch = null;

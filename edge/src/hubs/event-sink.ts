@@ -46,6 +46,8 @@ export interface EventSink {
   abort?(hub: HubContext): void;
   /** After the batch committed (and before its acks), for every batch write() saw: its fresh events. */
   onCommitted(events: readonly SequencedEvent[], hub: HubContext): Promise<void>;
+  /** What the sink caches from the database (rules, windows) changed: re-read it with the next batch. */
+  invalidate?(): void;
   /** Called from the hub's alarm (about every HUB_TICK_MS), for time-based work (delivery retries). */
   onTick?(hub: HubContext): Promise<void>;
 }

@@ -135,6 +135,12 @@ export class TenantHub extends DurableObject<Bindings> {
     return this.runMaintenance(true);
   }
 
+  /** Alert rules or maintenance windows changed: the next batch evaluates with them. */
+  async alertingChanged(tenantId: string): Promise<void> {
+    await this.bind(tenantId);
+    for (const sink of this.sinks) sink.invalidate?.();
+  }
+
   /** Streams an alert changed by hand (acknowledged, resolved) to the tenant's SSE clients, like the alerts
    * the hub raises itself (topic `alerts`, event `alert`). */
   async alertChanged(tenantId: string, kind: 'acknowledged' | 'resolved', alert: Alert): Promise<void> {
