@@ -163,6 +163,56 @@ describe('ingest', () => {
     expect(m!.n).toBe(1);
   });
 
+  it('stores a config snapshot once in the batch and streams a summary without the export text', async () => {
+    const secret = 'set-by-test-Zk39-wifi-passphrase';
+    const snapshotEvent = (text: string): DeviceEvent => ({
+      v: 1,
+      id: randomUUID(),
+      tenantId: w.tenantA,
+      deviceId: deviceA2,
+      collectorId: collectorA,
+      at: new Date().toISOString(),
+      kind: 'config-snapshot',
+      data: {
+        trigger: 'change',
+        sensitive: true,
+        export: `# by RouterOS 7.16\n/interface wireless security-profiles\nset default wpa2-pre-shared-key="${secret}"\n${text}\n`,
+        routerosVersion: '7.16 (stable)',
+      },
+    });
+    const sse = await openSse(w.a.viewer, '?topics=config');
+    await sse.until(() => sse.events.find((e) => e.event === 'snapshot'), 15_000, 'snapshot');
+    const first = snapshotEvent('/system identity set name=a2');
+    const same = snapshotEvent('/system identity set name=a2');
+    await publish(first);
+    await publish(same);
+    // Redelivered under another Nats-Msg-Id: the ledger stores it once, so no second snapshot either.
+    await publish(first, undefined, `${first.id}-again`);
+    type Summary = { eventId: string; status: string; snapshotId: string; seq: number; deviceId: string };
+    const summaries = () =>
+      sse.events.filter((e) => e.event === 'config-backup').map((e) => JSON.parse(e.data) as Summary);
+    await sse.until(() => summaries().length >= 2, 20_000, 'the backup summaries');
+    expect(summaries()).toEqual([
+      expect.objectContaining({ eventId: first.id, status: 'created', seq: 1, deviceId: deviceA2 }),
+      expect.objectContaining({ eventId: same.id, status: 'unchanged', seq: 1 }),
+    ]);
+    const raw = sse.events.filter((e) => e.event === 'config-snapshot');
+    expect(raw.length).toBeGreaterThanOrEqual(2);
+    expect(JSON.parse(raw[0]!.data).data).toMatchObject({ trigger: 'change', sensitive: true });
+    for (const e of sse.events) expect(e.data).not.toContain(secret);
+    const rows = await w.sql<{ id: string; seq: number; source_event_id: string; content_enc: Buffer }[]>`
+      SELECT id, seq, source_event_id, content_enc FROM config_snapshots WHERE device_id = ${deviceA2}`;
+    expect(rows.map((r) => [r.id, r.seq, r.source_event_id])).toEqual([
+      [summaries()[0]!.snapshotId, 1, first.id],
+    ]);
+    expect(rows[0]!.content_enc.toString('latin1')).not.toContain(secret);
+    const [d] = await w.sql<
+      { last_seen_at: Date | null }[]
+    >`SELECT last_seen_at FROM devices WHERE id = ${deviceA2}`;
+    expect(d!.last_seen_at).not.toBeNull();
+    sse.close();
+  });
+
   it('drops and counts events about another tenant’s device, another collector’s device and invalid ones', async () => {
     const before = await stats();
     // Tenant A's subject, naming tenant B's device.

@@ -17,6 +17,7 @@ import {
 } from '@nats-io/jetstream';
 import { type NatsConnection, nanos } from '@nats-io/nats-core';
 import {
+  type Alert,
   type DeviceEvent,
   EVENT_STREAM,
   eventStreamConfig,
@@ -93,6 +94,8 @@ export class TenantHub extends DurableObject<Bindings> {
   private lastPartitions = 0;
   /** Derived entries (alerts) get ids `<last seq>-<n>`, n counting up while the last seq stays. */
   private derived = { seq: 0, n: 0 };
+  /** Sink broadcasts waiting for the batch's own entries to be streamed first. */
+  private readonly outbox: Omit<LiveEntry, 'key'>[] = [];
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
@@ -130,6 +133,20 @@ export class TenantHub extends DurableObject<Bindings> {
   ): Promise<{ rolledUp: number; partitionsCreated: number; dropped: number }> {
     await this.bind(tenantId);
     return this.runMaintenance(true);
+  }
+
+  /** Alert rules or maintenance windows changed: the next batch evaluates with them. */
+  async alertingChanged(tenantId: string): Promise<void> {
+    await this.bind(tenantId);
+    for (const sink of this.sinks) sink.invalidate?.();
+  }
+
+  /** Streams an alert changed by hand (acknowledged, resolved) to the tenant's SSE clients, like the alerts
+   * the hub raises itself (topic `alerts`, event `alert`). */
+  async alertChanged(tenantId: string, kind: 'acknowledged' | 'resolved', alert: Alert): Promise<void> {
+    await this.bind(tenantId);
+    this.hubContext().broadcast('alerts', 'alert', { kind, alert });
+    this.flushOutbox();
   }
 
   /** The SSE stream: `x-tod-tenant`, `x-tod-topics` (comma-separated) and `last-event-id` come from the
@@ -170,6 +187,7 @@ export class TenantHub extends DurableObject<Bindings> {
         if (!sink.onTick) continue;
         await sink.onTick(hub).catch((err) => this.log('sink tick failed', err, { sink: sink.name }));
       }
+      this.flushOutbox();
     } finally {
       await this.ctx.storage.setAlarm(Date.now() + HUB_TICK_MS);
     }
@@ -316,23 +334,41 @@ export class TenantHub extends DurableObject<Bindings> {
     let accepted: SequencedEvent[] = [];
     let fresh: SequencedEvent[] = [];
     let duplicates = 0;
+    const hub = this.hubContext();
+    let written = false;
     try {
       if (candidates.length > 0) {
         await this.ensureDays(candidates);
+        for (const sink of this.sinks) await sink.prepare?.(hub);
         const result = await this.inTenant(async (tx) => {
           accepted = await this.authorised(tx, candidates, drops);
-          return storeBatch(tx, tenantId, accepted);
+          const stored = await storeBatch(tx, tenantId, accepted);
+          // What the sinks derive (alert rows, config snapshots) commits with the events, or not at all.
+          written = true;
+          if (accepted.length > 0) {
+            const batch = { fresh: stored.fresh, accepted };
+            for (const sink of this.sinks) await sink.write?.(tx, batch, hub);
+          }
+          return stored;
         });
         fresh = result.fresh;
         duplicates = result.duplicates;
       }
     } catch (err) {
+      if (written) for (const sink of this.sinks) sink.abort?.(hub);
       // Not stored: redeliver soon, and slow down so a database outage is not a busy loop.
       this.lastError = err instanceof Error ? err.message : String(err);
       this.log('batch not stored', err, { size: msgs.length });
       for (const m of msgs) m.nak(2000);
       await sleep(1000);
       return;
+    }
+    // Sinks keep what the batch committed (engine state) before the acks: a crash before this point replays
+    // the batch, whose derived rows are then found already stored.
+    if (accepted.length > 0) {
+      for (const sink of this.sinks) {
+        await sink.onCommitted(fresh, hub).catch((err) => this.log('sink failed', err, { sink: sink.name }));
+      }
     }
     for (const m of msgs) m.ack();
 
@@ -349,12 +385,7 @@ export class TenantHub extends DurableObject<Bindings> {
       this.remember(s.event);
       this.sse().push(liveEntry(s));
     }
-    if (fresh.length > 0) {
-      const hub = this.hubContext();
-      for (const sink of this.sinks) {
-        await sink.onCommitted(fresh, hub).catch((err) => this.log('sink failed', err, { sink: sink.name }));
-      }
-    }
+    this.flushOutbox();
   }
 
   /** The candidates this tenant's directory allows; the rest are added to `drops`. */
@@ -524,17 +555,20 @@ export class TenantHub extends DurableObject<Bindings> {
       env: this.env,
       withTenant: (fn) => this.inTenant(fn),
       broadcast: (topic, event, data) => {
-        const seq = this.counters.lastSeq;
-        this.derived = { seq, n: this.derived.seq === seq ? this.derived.n + 1 : 1 };
-        this.sse().push({
-          key: { seq, sub: this.derived.n },
-          topic,
-          event,
-          data: JSON.stringify(data),
-        });
+        this.outbox.push({ topic, event, data: JSON.stringify(data) });
       },
+      waitUntil: (p) => this.ctx.waitUntil(p),
       now: () => new Date(),
     };
+  }
+
+  /** Streams what the sinks broadcast, after the device events streamed so far. */
+  private flushOutbox(): void {
+    for (const entry of this.outbox.splice(0)) {
+      const seq = this.counters.lastSeq;
+      this.derived = { seq, n: this.derived.seq === seq ? this.derived.n + 1 : 1 };
+      this.sse().push({ key: { seq, sub: this.derived.n }, ...entry });
+    }
   }
 
   private log(msg: string, err: unknown, extra: Record<string, unknown> = {}): void {
@@ -555,8 +589,15 @@ function liveEntry(s: SequencedEvent): LiveEntry {
     key: { seq: s.seq, sub: 0 },
     topic: TOPIC_OF_KIND[s.event.kind],
     event: s.event.kind,
-    data: JSON.stringify(s.event),
+    data: JSON.stringify(redacted(s.event)),
   };
+}
+
+/** A config snapshot's export text may hold secrets: SSE clients get the event without it. */
+function redacted(e: DeviceEvent): unknown {
+  if (e.kind !== 'config-snapshot') return e;
+  const { export: text, ...data } = e.data;
+  return { ...e, data: { ...data, size: text.length } };
 }
 
 function parseKey(raw: string | null): EntryKey | null {

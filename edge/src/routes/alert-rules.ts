@@ -16,6 +16,7 @@ import { ApiError } from '../errors';
 import { inTenant, requireRole, type TenantScope } from '../middleware/auth';
 import { pathId, readBody, readQuery } from '../validate';
 import { iso } from './dto';
+import { alertingChanged } from './live';
 import { nameFilters, pageOf } from './paging';
 
 type RuleRow = typeof alertRules.$inferSelect;
@@ -78,6 +79,7 @@ async function replaceChannels(s: TenantScope, ruleId: string, channelIds: strin
 }
 
 export const alertRulesRoute = new Hono<AppEnv>();
+alertRulesRoute.use('*', alertingChanged);
 
 alertRulesRoute.get('/', requireRole('viewer'), async (c) => {
   const q = readQuery(c, NameListQuery);

@@ -1,19 +1,40 @@
 // /api/alerts: the alerts the TenantHub raised (open and past), newest first, and acknowledging or
 // resolving one by hand. Both are audited; a manual resolve records who did it.
-import { AlertListQuery } from '@tod/contracts';
+import { type Alert, AlertListQuery } from '@tod/contracts';
 import { alerts } from '@tod/drizzle/schema';
 import { and, desc, eq, type SQL, sql } from 'drizzle-orm';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { alertDto } from '../alerting/alert-dto';
 import type { AppEnv, Principal } from '../env';
 import { ApiError } from '../errors';
 import { inTenant, requireRole } from '../middleware/auth';
 import { pathId, readQuery } from '../validate';
 import { decodeCursor, encodeCursor, iso } from './dto';
+import { tenantHub } from './live';
 
 const notFound = () => new ApiError(404, 'not_found', 'alert not found');
 /** Who acted: the user, or the API key when no user stands behind it. */
 const actorId = (p: Principal) => p.userId ?? p.id;
+
+/** Streams a change made by hand to the tenant's SSE clients, after the response; never fails the request. */
+function announce(c: Context<AppEnv>, kind: 'acknowledged' | 'resolved', alert: Alert): void {
+  const tenantId = c.var.tenantId;
+  c.executionCtx.waitUntil(
+    tenantHub(c, tenantId)
+      .alertChanged(tenantId, kind, alert)
+      .catch((err: unknown) =>
+        console.error(
+          JSON.stringify({
+            level: 'error',
+            msg: 'alert change not streamed',
+            tenantId,
+            alertId: alert.id,
+            error: err instanceof Error ? err.message : String(err),
+          }),
+        ),
+      ),
+  );
+}
 
 export const alertsRoute = new Hono<AppEnv>();
 
@@ -72,7 +93,9 @@ alertsRoute.post('/:id/acknowledge', requireRole('operator'), async (c) => {
     return a;
   });
   if (!row) throw notFound();
-  return c.json(alertDto(row));
+  const dto = alertDto(row);
+  announce(c, 'acknowledged', dto);
+  return c.json(dto);
 });
 
 alertsRoute.post('/:id/resolve', requireRole('operator'), async (c) => {
@@ -90,5 +113,7 @@ alertsRoute.post('/:id/resolve', requireRole('operator'), async (c) => {
     return a;
   });
   if (!row) throw notFound();
-  return c.json(alertDto(row));
+  const dto = alertDto(row);
+  announce(c, 'resolved', dto);
+  return c.json(dto);
 });

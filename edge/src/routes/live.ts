@@ -42,6 +42,26 @@ export function wakeTenantHub(c: Context<AppEnv>, tenantId: string): void {
   );
 }
 
+/** For routes whose writes change what the hub's alerting caches (rules, maintenance windows): after a
+ * successful write, tells the tenant's hub to re-read them with its next batch (it would within 30 s). */
+export const alertingChanged = createMiddleware<AppEnv>(async (c, next) => {
+  await next();
+  const tenantId = c.var.tenantId;
+  if (c.req.method === 'GET' || c.res.status >= 300 || !tenantId) return;
+  // Awaited, so the change is in force for the hub once the caller has its answer; never fails the write.
+  await tenantHub(c, tenantId)
+    .alertingChanged(tenantId)
+    .catch((err: unknown) =>
+      console.error(
+        JSON.stringify({
+          level: 'error',
+          msg: 'tenant hub not told of an alerting change',
+          error: String(err),
+        }),
+      ),
+    );
+});
+
 /** `?token=` (an SSE token) or the usual authentication, viewer and up. */
 const sseAuth = createMiddleware<AppEnv>(async (c, next) => {
   const token = c.req.query('token');

@@ -18,6 +18,7 @@ import { inTenant, requireRole } from '../middleware/auth';
 import { parseWith, pathId, readBody, readQuery } from '../validate';
 import { checkScopeTarget } from './alert-rules';
 import { iso } from './dto';
+import { alertingChanged } from './live';
 import { nameFilters, pageOf } from './paging';
 
 type WindowRow = typeof maintenanceWindows.$inferSelect;
@@ -75,6 +76,7 @@ function columnsOf(w: CreateMaintenanceWindowRequest) {
 }
 
 export const maintenanceWindowsRoute = new Hono<AppEnv>();
+maintenanceWindowsRoute.use('*', alertingChanged);
 
 maintenanceWindowsRoute.get('/', requireRole('viewer'), async (c) => {
   const q = readQuery(c, NameListQuery);
