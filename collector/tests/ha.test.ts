@@ -162,7 +162,8 @@ beforeAll(async () => {
     const router = await startScriptedRouter();
     polls.set(deviceId, []);
     router.script = (tag, command, _words, connection) => {
-      if (command === '/system/resource/print')
+      // A poll reads the identity; the backup after a device's first poll reads /system/resource too.
+      if (command === '/system/identity/print')
         polls.get(deviceId)!.push({ at: Date.now(), connection: connection ?? 0 });
       return reply(tag, command);
     };
