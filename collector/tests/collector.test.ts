@@ -21,6 +21,7 @@ import { onFileEnd } from '../../tests/env/cleanup';
 import { Collector } from '../src/collector';
 import { loadCollectorConfig } from '../src/config';
 import { ensureEventStream } from '../src/relay/relay';
+import { until } from './harness';
 import { type ScriptedRouter, sentence, startScriptedRouter } from './scripted-router';
 
 const TENANT = '8c1d3c52-1b1e-4c3f-9a55-0a0000000001';
@@ -133,16 +134,6 @@ async function eventsFor(deviceId: string): Promise<DeviceEvent[]> {
     if (m?.subject.includes(deviceId)) out.push(m.json<DeviceEvent>());
   }
   return out;
-}
-
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`not reached in ${ms} ms: ${JSON.stringify(v).slice(0, 500)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('collector', () => {

@@ -15,6 +15,7 @@ import { onFileEnd } from '../../tests/env/cleanup';
 import { Collector } from '../src/collector';
 import { loadCollectorConfig } from '../src/config';
 import { ensureEventStream } from '../src/relay/relay';
+import { until } from './harness';
 import { type ScriptedRouter, sentence, startScriptedRouter } from './scripted-router';
 
 const TENANT = '8c1d3c52-1b1e-4c3f-9a55-0a00000000a1';
@@ -116,16 +117,6 @@ async function registerShared(deviceId: string): Promise<void> {
       updatedAt: new Date().toISOString(),
     };
     await kv.put(`${TENANT}.${collectorId}.${deviceId}`, JSON.stringify(reg));
-  }
-}
-
-async function until<T>(read: () => T | Promise<T>, ok: (v: T) => boolean, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`not reached in ${ms} ms: ${JSON.stringify(v).slice(0, 500)}`);
-    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshNats } from '../../tests/env';
 import { systemClock } from '../src/clock';
 import { DeviceLeases, type LeaseAttempt } from '../src/schedule/leases';
+import { until } from './harness';
 
 const TENANT = '8c1d3c52-1b1e-4c3f-9a55-0a00000000c1';
 const A = '8c1d3c52-1b1e-4c3f-9a55-0c00000000c1';
@@ -28,14 +29,6 @@ async function leases(collectorId: string, ttlMs: number, attempts: LeaseAttempt
     clock: systemClock,
     onAttempt: (o) => attempts.push(o),
   });
-}
-
-async function until(ok: () => Promise<boolean>, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`not reached in ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 beforeAll(async () => {
@@ -80,7 +73,7 @@ describe('device leases', () => {
     expect(await a.acquire(DEVICE)).toBe(true);
     a.abandon();
     expect(await b.acquire(DEVICE)).toBe(false);
-    await until(() => b.acquire(DEVICE), 10_000);
+    await until(() => b.acquire(DEVICE), Boolean, 10_000);
     expect(b.holds(DEVICE)).toBe(true);
   });
 

@@ -7,6 +7,7 @@ import { CompactEncrypt, type CryptoKey, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshNats } from '../../tests/env';
 import { DeviceRegistry, type RegisteredDevice } from '../src/registry/registry';
+import { until } from './harness';
 
 const TENANT = '7b1d3c52-1b1e-4c3f-9a55-0a0000000001';
 const OTHER_TENANT = '7b1d3c52-1b1e-4c3f-9a55-0a0000000002';
@@ -58,14 +59,6 @@ async function put(
   await kv.put(`${tenant}.${collector}.${dev(n)}`, JSON.stringify(reg));
 }
 
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('device registry', () => {
   it('resyncs its own devices at start and follows changes and deletions', async () => {
     await put(TENANT, COLLECTOR, 1, '10.0.0.1');
@@ -91,6 +84,8 @@ describe('device registry', () => {
     await until(
       () =>
         devices.has(dev(5)) && !devices.has(dev(2)) && devices.get(dev(1))?.registration.host === '10.9.9.9',
+      Boolean,
+      5000,
     );
     await registry.stop();
   });
@@ -114,7 +109,7 @@ describe('device registry', () => {
     await kv.put(`${TENANT}.${COLLECTOR}.${dev(7)}`, 'garbage');
     // Valid, after the bad ones.
     await put(TENANT, COLLECTOR, 8, '10.0.0.8');
-    await until(() => devices.has(dev(8)));
+    await until(() => devices.has(dev(8)), Boolean, 5000);
     expect(invalid).toEqual([`${TENANT}.${COLLECTOR}.${dev(6)}`, `${TENANT}.${COLLECTOR}.${dev(7)}`]);
     expect(devices.has(dev(6))).toBe(false);
     await registry.stop();
