@@ -9,16 +9,12 @@ import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { AlertNotice, CREDENTIALS_JWE } from '@tod/contracts';
-import { type CryptoKey, importJWK } from 'jose';
-import pino from 'pino';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { AlertNotice } from '@tod/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../collector/src/clock';
-import { Collector } from '../collector/src/collector';
-import { loadCollectorConfig } from '../collector/src/config';
-import { enroll } from '../collector/src/enroll';
-import { ensureEventStream } from '../collector/src/relay/relay';
+import type { Collector } from '../collector/src/collector';
+import { startEnrolledCollector } from '../collector/tests/harness';
 import type { World } from '../edge/tests/fixtures';
 import {
   type HttpReceiver,
@@ -146,25 +142,7 @@ describe('simulator → collector → TenantHub → alert → email and webhook'
     const sse = await SseClient.open(w.a.viewer, '/api/sse?topics=status,alerts');
     expect(sse.status).toBe(200);
 
-    const state = await enroll({ edgeUrl: w.edge.url, token: enrollToken, stateDir, version: 'test' });
-    nc = await connect({ servers: state.natsUrl });
-    await ensureEventStream(nc);
-    collector = new Collector({
-      nc,
-      identity: {
-        tenantId: state.tenantId,
-        collectorId: state.collectorId,
-        privateKey: (await importJWK(state.privateKeyJwk, CREDENTIALS_JWE.alg)) as CryptoKey,
-      },
-      config: loadCollectorConfig({
-        TOD_COLLECTOR_STATE_DIR: stateDir,
-        POLL_INTERVAL_S: '10',
-        CONNECT_TIMEOUT_S: '2',
-      }),
-      logger: pino({ level: 'silent' }),
-      clock,
-    });
-    await collector.start();
+    ({ nc, collector } = await startEnrolledCollector({ edgeUrl: w.edge.url, enrollToken, stateDir, clock }));
 
     const statuses = (id: string) =>
       sse

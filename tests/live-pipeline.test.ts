@@ -5,16 +5,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { CREDENTIALS_JWE, MetricsResponse } from '@tod/contracts';
-import { type CryptoKey, importJWK } from 'jose';
-import pino from 'pino';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { MetricsResponse } from '@tod/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../collector/src/clock';
-import { Collector } from '../collector/src/collector';
-import { loadCollectorConfig } from '../collector/src/config';
-import { enroll } from '../collector/src/enroll';
-import { ensureEventStream } from '../collector/src/relay/relay';
+import type { Collector } from '../collector/src/collector';
+import { startEnrolledCollector } from '../collector/tests/harness';
 import { createWorld, type World } from '../edge/tests/fixtures';
 import { SseClient } from '../edge/tests/sse-client';
 import { type Fleet, startFleet } from '../simulator/src/fleet';
@@ -55,25 +51,7 @@ describe('simulator → collector → NATS → TenantHub → SSE and Postgres', 
   it('streams a device’s status and samples, and its going down and coming back', async () => {
     const created = await w.a.admin.post('/api/collectors', { name: 'site' });
     const { id: collectorId, enrollToken } = (await created.json()) as { id: string; enrollToken: string };
-    const state = await enroll({ edgeUrl: w.edge.url, token: enrollToken, stateDir, version: 'test' });
-    nc = await connect({ servers: state.natsUrl });
-    await ensureEventStream(nc);
-    collector = new Collector({
-      nc,
-      identity: {
-        tenantId: state.tenantId,
-        collectorId: state.collectorId,
-        privateKey: (await importJWK(state.privateKeyJwk, CREDENTIALS_JWE.alg)) as CryptoKey,
-      },
-      config: loadCollectorConfig({
-        TOD_COLLECTOR_STATE_DIR: stateDir,
-        POLL_INTERVAL_S: '10',
-        CONNECT_TIMEOUT_S: '2',
-      }),
-      logger: pino({ level: 'silent' }),
-      clock,
-    });
-    await collector.start();
+    ({ nc, collector } = await startEnrolledCollector({ edgeUrl: w.edge.url, enrollToken, stateDir, clock }));
 
     const sse = await SseClient.open(w.a.viewer, '/api/sse?topics=status,metrics');
     expect(sse.status).toBe(200);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
   CREDENTIALS_JWE,
   DEVICES_BUCKET,
@@ -20,9 +20,15 @@ import {
   EVENT_STREAM,
   type EventKind,
 } from '@tod/contracts';
-import { CompactEncrypt, type CryptoKey, exportJWK, generateKeyPair } from 'jose';
+import { CompactEncrypt, type CryptoKey, exportJWK, generateKeyPair, importJWK } from 'jose';
+import pino from 'pino';
 import { onFileEnd } from '../../tests/env/cleanup';
+import type { Clock } from '../src/clock';
+import { Collector } from '../src/collector';
+import { loadCollectorConfig } from '../src/config';
+import { enroll } from '../src/enroll';
 import type { CollectorMetrics } from '../src/metrics';
+import { ensureEventStream } from '../src/relay/relay';
 import { saveState } from '../src/state';
 
 export type CollectorKeys = { publicKey: CryptoKey; privateKey: CryptoKey };
@@ -369,4 +375,41 @@ export async function stablePort(): Promise<number> {
     }
   }
   throw new Error('no free port below the ephemeral range');
+}
+
+/** Enrols a collector through the edge with a one-time token (the real `enroll` path), connects it to the NATS
+ * URL the edge handed out and starts it on the given clock: what an on-site install does, in-process. */
+export async function startEnrolledCollector(opts: {
+  edgeUrl: string;
+  enrollToken: string;
+  stateDir: string;
+  clock: Clock;
+  env?: Record<string, string>;
+}): Promise<{ nc: NatsConnection; collector: Collector }> {
+  const state = await enroll({
+    edgeUrl: opts.edgeUrl,
+    token: opts.enrollToken,
+    stateDir: opts.stateDir,
+    version: 'test',
+  });
+  const nc = await connect({ servers: state.natsUrl });
+  await ensureEventStream(nc);
+  const collector = new Collector({
+    nc,
+    identity: {
+      tenantId: state.tenantId,
+      collectorId: state.collectorId,
+      privateKey: (await importJWK(state.privateKeyJwk, CREDENTIALS_JWE.alg)) as CryptoKey,
+    },
+    config: loadCollectorConfig({
+      TOD_COLLECTOR_STATE_DIR: opts.stateDir,
+      POLL_INTERVAL_S: '10',
+      CONNECT_TIMEOUT_S: '2',
+      ...opts.env,
+    }),
+    logger: pino({ level: 'silent' }),
+    clock: opts.clock,
+  });
+  await collector.start();
+  return { nc, collector };
 }
