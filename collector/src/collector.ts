@@ -9,6 +9,7 @@ import type { CryptoKey, KeyObject } from 'jose';
 import type { Logger } from 'pino';
 import { ConfigExportError } from './backup/export';
 import { BackupPlan } from './backup/scheduler';
+import type { ExportKey } from './backup/seal';
 import { takeConfigSnapshot } from './backup/snapshot-event';
 import { type Clock, systemClock } from './clock';
 import { backupWindow, type CollectorConfig, leaseTiming } from './config';
@@ -26,6 +27,8 @@ export interface CollectorIdentity {
   tenantId: string;
   collectorId: string;
   privateKey: CryptoKey | KeyObject;
+  /** The tenant's export key; configuration exports are sealed to it (plain text without one). */
+  exportKey?: ExportKey;
 }
 
 export interface CollectorDeps {
@@ -270,7 +273,11 @@ export class Collector {
       const { event, leftoverFile } = await takeConfigSnapshot(
         state.session,
         { tenantId: identity.tenantId, deviceId, collectorId: identity.collectorId },
-        { trigger: due.trigger, showSensitive },
+        {
+          trigger: due.trigger,
+          showSensitive,
+          ...(identity.exportKey ? { sealTo: identity.exportKey } : {}),
+        },
         this.clock,
         newEventId,
       );

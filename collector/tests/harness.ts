@@ -29,7 +29,7 @@ import { loadCollectorConfig } from '../src/config';
 import { enroll } from '../src/enroll';
 import type { CollectorMetrics } from '../src/metrics';
 import { ensureEventStream } from '../src/relay/relay';
-import { saveState } from '../src/state';
+import { identityFromState, saveState } from '../src/state';
 
 export type CollectorKeys = { publicKey: CryptoKey; privateKey: CryptoKey };
 
@@ -396,11 +396,7 @@ export async function startEnrolledCollector(opts: {
   await ensureEventStream(nc);
   const collector = new Collector({
     nc,
-    identity: {
-      tenantId: state.tenantId,
-      collectorId: state.collectorId,
-      privateKey: (await importJWK(state.privateKeyJwk, CREDENTIALS_JWE.alg)) as CryptoKey,
-    },
+    identity: await identityFromState(state),
     config: loadCollectorConfig({
       TOD_COLLECTOR_STATE_DIR: opts.stateDir,
       POLL_INTERVAL_S: '10',

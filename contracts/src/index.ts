@@ -11,6 +11,7 @@ export * from './api/health';
 export * from './api/live';
 export * from './api/tenants';
 export * from './api/users';
+export * from './config/deflate';
 export * from './config/normalise';
 export * from './config/snapshot';
 export * from './events';

@@ -542,6 +542,14 @@ export const configSnapshots = pgTable('config_snapshots', {
   sourceEventId: text('source_event_id'),
 });
 
+/** The tenant's key pair collectors seal configuration exports to (migration 0012). */
+export const tenantExportKeys = pgTable('tenant_export_keys', {
+  tenantId: uuid('tenant_id').primaryKey(),
+  publicJwk: jsonb('public_jwk').$type<Record<string, unknown>>().notNull(),
+  privateJwkEnc: bytea('private_jwk_enc').notNull(),
+  createdAt: createdAt(),
+});
+
 export const allTables = {
   tenants,
   users,
@@ -575,4 +583,5 @@ export const allTables = {
   maintenance_windows: maintenanceWindows,
   notification_deliveries: notificationDeliveries,
   config_snapshots: configSnapshots,
+  tenant_export_keys: tenantExportKeys,
 };

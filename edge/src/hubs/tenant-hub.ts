@@ -596,8 +596,8 @@ function liveEntry(s: SequencedEvent): LiveEntry {
 /** A config snapshot's export text may hold secrets: SSE clients get the event without it. */
 function redacted(e: DeviceEvent): unknown {
   if (e.kind !== 'config-snapshot') return e;
-  const { export: text, ...data } = e.data;
-  return { ...e, data: { ...data, size: text.length } };
+  const { export: text, sealedExport, ...data } = e.data;
+  return { ...e, data: { ...data, ...(text === undefined ? { sealed: true } : { size: text.length }) } };
 }
 
 function parseKey(raw: string | null): EntryKey | null {
