@@ -20,7 +20,7 @@ import {
   EVENT_STREAM,
   type EventKind,
 } from '@tod/contracts';
-import { CompactEncrypt, type CryptoKey, exportJWK, generateKeyPair, importJWK } from 'jose';
+import { CompactEncrypt, type CryptoKey, exportJWK, generateKeyPair } from 'jose';
 import pino from 'pino';
 import { onFileEnd } from '../../tests/env/cleanup';
 import type { Clock } from '../src/clock';
