@@ -11,7 +11,7 @@ import { EVENT_STREAM, eventSubject, MetricsResponse } from '@tod/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../collector/src/clock';
 import type { Collector } from '../collector/src/collector';
-import { startEnrolledCollector } from '../collector/tests/harness';
+import { startEnrolledCollector, stepWhenIdle } from '../collector/tests/harness';
 import { createWorld, type World } from '../edge/tests/fixtures';
 import { SseClient } from '../edge/tests/sse-client';
 import { type Fleet, startFleet } from '../simulator/src/fleet';
@@ -82,7 +82,7 @@ describe('simulator → collector → NATS → TenantHub → SSE and Postgres', 
         .map((e) => (e.body as unknown as StatusBody).data.status);
     // The collector's clock is driven by the test: one poll interval per step.
     await poll(() => collector.deviceCount === 1, 'the collector to know the device');
-    await clock.advance(POLL_STEP_MS);
+    await stepWhenIdle(collector, clock, POLL_STEP_MS);
     await sse.until(() => statuses().includes('online'), 30_000, 'the device online');
     await sse.until(
       () => sse.deviceEvents().find((e) => e.event === 'resource' && e.body.deviceId === deviceId),
@@ -113,11 +113,11 @@ describe('simulator → collector → NATS → TenantHub → SSE and Postgres', 
     expect(download.status).toBe(200);
 
     await fleet.device(0).setFaults({ unreachable: true });
-    await clock.advance(POLL_STEP_MS);
+    await stepWhenIdle(collector, clock, POLL_STEP_MS);
     await sse.until(() => statuses().slice(-1)[0] !== 'online', 45_000, 'the device down');
     expect(statuses().slice(-1)[0]).toBe('unreachable');
     await fleet.device(0).clearFaults();
-    await clock.advance(POLL_STEP_MS);
+    await stepWhenIdle(collector, clock, POLL_STEP_MS);
     await sse.until(() => statuses().slice(-1)[0] === 'online', 45_000, 'the device back online');
     sse.close();
 

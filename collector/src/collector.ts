@@ -96,6 +96,11 @@ export class Collector {
     return [...this.devices.keys()].filter((id) => this.leases?.holds(id));
   }
 
+  /** Poll slots running now (a poll and the backup that may follow it). */
+  get pollsInFlight(): number {
+    return this.scheduler?.polling ?? 0;
+  }
+
   get outboxDepth(): number {
     return this.outbox?.depth ?? 0;
   }

@@ -188,6 +188,23 @@ export async function readStream(nc: NatsConnection, filter = 'tod.evt.>'): Prom
 }
 
 /** Polls a condition (never a sleep as synchronisation); fails with the last value seen. */
+/** Advances a collector's manual clock once its poll slots are idle. A slot still running (its status already
+ * published, its backup or bookkeeping not yet done) when the clock jumps past its next due time has that next
+ * poll skipped, as missed polls are not made up, and a test waiting for "the next poll" would wait in vain. */
+export async function stepWhenIdle(
+  collector: Pick<Collector, 'pollsInFlight'>,
+  clock: { advance(ms: number): Promise<void> },
+  ms: number,
+): Promise<void> {
+  await until(
+    () => collector.pollsInFlight,
+    (n) => n === 0,
+    30_000,
+    'the collector’s polls in flight to finish',
+  );
+  await clock.advance(ms);
+}
+
 export async function until<T>(
   read: () => T | Promise<T>,
   ok: (v: T) => boolean,
