@@ -1,6 +1,7 @@
 // A chart's data on a device page: stored points for the chosen range from the metrics API, then live
 // samples from the SSE feed appended while the range is served raw. Call during component initialisation.
 import type { DeviceEvent, MetricsResponse } from '@tod/contracts';
+import { untrack } from 'svelte';
 import { api } from '../api/client';
 import { live } from '../live/sse.svelte';
 import { toastError } from '../toasts.svelte';
@@ -52,55 +53,59 @@ export function liveSeries(spec: () => LiveSeriesSpec): LiveSeries {
   const state = new LiveSeries();
   $effect(() => {
     const s = spec();
-    const abort = new AbortController();
-    state.range = s.request.range;
-    state.loading = true;
-    state.series = {};
-    state.now = Date.now();
-    const raw = rangeResolution(s.request.range) === 'raw';
-    // Live samples that arrive while the stored ones load are kept and merged after.
-    let pending: Record<string, ChartPoint>[] = [];
-    let loaded = false;
-    const add = (pts: Record<string, ChartPoint>) => {
-      state.now = Date.now();
-      const from = state.from;
-      const next = { ...state.series };
-      for (const [k, p] of Object.entries(pts)) next[k] = appendLive(next[k] ?? [], p, from);
-      state.series = next;
-    };
-    const off = live.subscribe((e) => {
-      if (e.deviceId !== s.deviceId || !raw) return;
-      const pts = s.fromEvent(e);
-      if (!pts) return;
-      if (loaded) add(pts);
-      else pending.push(pts);
-    });
-    api
-      .get<MetricsResponse>(metricsPath(s.deviceId, s.request), { signal: abort.signal })
-      .then((r) => {
-        state.series = s.fromResponse(r);
-        loaded = true;
-        for (const p of pending) add(p);
-        pending = [];
-      })
-      .catch((err) => {
-        if (!abort.signal.aborted) {
-          state.series = {};
-          toastError(err);
-        }
-      })
-      .finally(() => {
-        if (!abort.signal.aborted) state.loading = false;
-      });
-    // The window slides even when nothing arrives (a device down).
-    const tick = setInterval(() => {
-      state.now = Date.now();
-    }, 30_000);
-    return () => {
-      abort.abort();
-      off();
-      clearInterval(tick);
-    };
+    return untrack(() => follow(state, s));
   });
   return state;
+}
+
+function follow(state: LiveSeries, s: LiveSeriesSpec): () => void {
+  const abort = new AbortController();
+  state.range = s.request.range;
+  state.loading = true;
+  state.series = {};
+  state.now = Date.now();
+  const raw = rangeResolution(s.request.range) === 'raw';
+  // Live samples that arrive while the stored ones load are kept and merged after.
+  let pending: Record<string, ChartPoint>[] = [];
+  let loaded = false;
+  const add = (pts: Record<string, ChartPoint>) => {
+    state.now = Date.now();
+    const from = state.from;
+    const next = { ...state.series };
+    for (const [k, p] of Object.entries(pts)) next[k] = appendLive(next[k] ?? [], p, from);
+    state.series = next;
+  };
+  const off = live.subscribe((e) => {
+    if (e.deviceId !== s.deviceId || !raw) return;
+    const pts = s.fromEvent(e);
+    if (!pts) return;
+    if (loaded) add(pts);
+    else pending.push(pts);
+  });
+  api
+    .get<MetricsResponse>(metricsPath(s.deviceId, s.request), { signal: abort.signal })
+    .then((r) => {
+      state.series = s.fromResponse(r);
+      loaded = true;
+      for (const p of pending) add(p);
+      pending = [];
+    })
+    .catch((err) => {
+      if (!abort.signal.aborted) {
+        state.series = {};
+        toastError(err);
+      }
+    })
+    .finally(() => {
+      if (!abort.signal.aborted) state.loading = false;
+    });
+  // The window slides even when nothing arrives (a device down).
+  const tick = setInterval(() => {
+    state.now = Date.now();
+  }, 30_000);
+  return () => {
+    abort.abort();
+    off();
+    clearInterval(tick);
+  };
 }
