@@ -88,10 +88,16 @@ export function liveEntry(e: DeviceEvent, previousStatus: string | null): Timeli
   return null;
 }
 
-/** A streamed `alert` event (`{ kind, alert }`) as entries, or null when it is not one. */
-export function streamedAlertEntries(data: unknown): TimelineEntry[] | null {
+/** The alert of a streamed `alert` event (`{ kind, alert }`), or null when it is not one. */
+export function streamedAlert(data: unknown): Alert | null {
   const parsed = Alert.safeParse((data as { alert?: unknown } | null)?.alert);
-  return parsed.success ? alertEntries(parsed.data) : null;
+  return parsed.success ? parsed.data : null;
+}
+
+/** A streamed `alert` event as entries, or null when it is not one. */
+export function streamedAlertEntries(data: unknown): TimelineEntry[] | null {
+  const a = streamedAlert(data);
+  return a ? alertEntries(a) : null;
 }
 
 /** Adds entries (a later copy of a key replaces the earlier one), newest first, at most `max`. */
