@@ -107,6 +107,9 @@ export const InterfaceSample = z.object({
   txBytes: count,
   rxPackets: count,
   txPackets: count,
+  /** Receive and transmit error counters since boot (`rx-error`, `tx-error`), when the device reports them. */
+  rxErrors: count.optional(),
+  txErrors: count.optional(),
   /** Rates over the last poll interval, computed by the collector (absent on the first sample, after a
    * counter reset or a reboot). */
   rxBps: z.number().nonnegative().optional(),

@@ -148,6 +148,8 @@ export const InterfacePoint = z.object({
   rxBpsMax: n,
   txBpsAvg: n,
   txBpsMax: n,
+  /** Link state of a raw sample; null for rollups (a bucket spans changes). */
+  running: z.boolean().nullable().optional(),
 });
 export const HealthPoint = z.object({
   t: z.iso.datetime(),
