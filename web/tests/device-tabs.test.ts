@@ -11,7 +11,7 @@ import type { Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../collector/src/clock';
 import type { Collector } from '../../collector/src/collector';
-import { startEnrolledCollector } from '../../collector/tests/harness';
+import { startEnrolledCollector, stepWhenIdle } from '../../collector/tests/harness';
 import { type Fleet, startFleet } from '../../simulator/src/fleet';
 import { freshDatabase, freshNats } from '../../tests/env';
 import { apiInPage, createTenant, enrolFirstAdmin, type Portal, startPortal, watchPage } from './browser';
@@ -54,7 +54,7 @@ const metrics = (kind: string) =>
 /** One poll: the collector's clock passes the interval, then the sample it took is stored. */
 async function pollStep(): Promise<void> {
   const before = (await metrics('resource')).points.length;
-  await clock.advance(POLL_STEP_MS);
+  await stepWhenIdle(collector!, clock, POLL_STEP_MS);
   await waitFor('the poll to be stored', async () => (await metrics('resource')).points.length > before);
 }
 
@@ -141,7 +141,7 @@ beforeAll(async () => {
   );
   await waitFor('the collector to know the device', async () => collector?.deviceCount === 1);
   // Three polls: rates need two samples; wireless registrations come with each.
-  await clock.advance(POLL_STEP_MS);
+  await stepWhenIdle(collector!, clock, POLL_STEP_MS);
   await waitFor('the first poll', async () => (await metrics('resource')).points.length > 0);
   await pollStep();
   await pollStep();
@@ -276,11 +276,11 @@ describe('the device page tabs in Chromium', { timeout: 120_000 }, () => {
     await events.filter({ hasText: 'critical alert: CPU watch' }).first().waitFor();
 
     await fleet.device(0).setFaults({ unreachable: true });
-    await clock.advance(POLL_STEP_MS);
+    await stepWhenIdle(collector!, clock, POLL_STEP_MS);
     await events.filter({ hasText: 'Status: unreachable' }).first().waitFor({ timeout: 45_000 });
     await portal.screenshot(pg, '05-events');
     await fleet.device(0).clearFaults();
-    await clock.advance(POLL_STEP_MS);
+    await stepWhenIdle(collector!, clock, POLL_STEP_MS);
     await events.filter({ hasText: 'Status: online' }).first().waitFor({ timeout: 45_000 });
     expect(await pg.locator('img[src="x"]').count()).toBe(0);
   });
