@@ -1,6 +1,7 @@
 export * from './api/alerts';
 export * from './api/audit';
 export * from './api/auth';
+export * from './api/backup-policy';
 export * from './api/collectors';
 export * from './api/common';
 export * from './api/device-import';
