@@ -13,6 +13,7 @@ export * from './api/live';
 export * from './api/tenants';
 export * from './api/users';
 export * from './config/normalise';
+export * from './config/simple-config';
 export * from './config/snapshot';
 export * from './events';
 export * from './nats-permissions';
