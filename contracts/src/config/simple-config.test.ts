@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { changesToCommands } from '../api/config-ops';
 import {
   dnsChanges,
   firewallChanges,
@@ -385,5 +386,20 @@ describe('Simple Config: Wi-Fi, port forwarding, firewall, DNS, system', () => {
       network: '192.168.88.0/24',
     });
     expect(parseCidr('300.1.1.1/24')).toBeNull();
+  });
+});
+
+describe('Simple Config changes are valid editor changes', () => {
+  it('render to RouterOS commands through changesToCommands', () => {
+    const changes = [
+      ...dnsChanges(HOME, { servers: ['9.9.9.9'], allowRemoteRequests: false }),
+      ...systemChanges(HOME, { ...readSystem(HOME), identity: 'branch 7' }),
+      ...portForwardChanges(HOME, []),
+    ];
+    expect(changesToCommands(changes)).toEqual([
+      '/ip dns set servers=9.9.9.9 allow-remote-requests=no',
+      '/system identity set name="branch 7"',
+      '/ip firewall nat remove *2',
+    ]);
   });
 });

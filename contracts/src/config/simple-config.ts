@@ -2,18 +2,7 @@
 // (rows as `menu.print` returns them, keyed by path) into a small form model, and turns an edited model back
 // into the editor's Change[] (preview, then safe apply). Only what differs from the device becomes a change, so
 // an untouched form applies nothing. The portal stays a thin form around these functions.
-
-/** The editor's change, as `Change` in contracts/src/api/config-ops.ts (branch config-ops) defines it. */
-export interface SimpleConfigChange {
-  action: 'add' | 'set' | 'remove' | 'enable' | 'disable' | 'move';
-  path: string;
-  id?: string;
-  values?: Record<string, string>;
-  destination?: string;
-}
-
-/** One menu row as the device returns it (`.id` for list menus). */
-export type MenuRow = Record<string, string>;
+import type { Change, MenuRow } from '../api/config-ops';
 /** Rows per menu path (`/ip/address`, ...). A menu the device lacks is absent or empty. */
 export type MenuRows = Record<string, MenuRow[]>;
 
@@ -61,11 +50,7 @@ function changedValues(row: MenuRow | undefined, want: Record<string, string>): 
 }
 
 /** `set` for the fields that differ; nothing when none does. `id` absent for single-row menus. */
-function setIfChanged(
-  path: string,
-  row: MenuRow | undefined,
-  want: Record<string, string>,
-): SimpleConfigChange[] {
+function setIfChanged(path: string, row: MenuRow | undefined, want: Record<string, string>): Change[] {
   const values = changedValues(row, want);
   if (Object.keys(values).length === 0) return [];
   return [{ action: 'set', path, ...(row?.['.id'] ? { id: row['.id'] } : {}), values }];
@@ -153,8 +138,8 @@ export function readInternet(m: MenuRows): InternetModel {
   return base;
 }
 
-export function internetChanges(m: MenuRows, want: InternetModel): SimpleConfigChange[] {
-  const out: SimpleConfigChange[] = [];
+export function internetChanges(m: MenuRows, want: InternetModel): Change[] {
+  const out: Change[] = [];
   const wan = want.interface;
   const dhcpRows = rowsOf(m, DHCP).filter((r) => r.interface === wan);
   const pppoeRows = rowsOf(m, PPPOE).filter((r) => r.interface === wan);
@@ -262,8 +247,8 @@ export function readLan(m: MenuRows): LanModel {
   };
 }
 
-export function lanChanges(m: MenuRows, want: LanModel): SimpleConfigChange[] {
-  const out: SimpleConfigChange[] = [];
+export function lanChanges(m: MenuRows, want: LanModel): Change[] {
+  const out: Change[] = [];
   const { server, addr, pool, network } = lanParts(m);
   const cidr = parseCidr(want.address);
   if (addr) out.push(...setIfChanged(ADDR, addr, { address: want.address, interface: want.interface }));
@@ -340,10 +325,10 @@ export function readWifi(m: MenuRows): WifiModel {
   };
 }
 
-export function wifiChanges(m: MenuRows, want: WifiModel): SimpleConfigChange[] {
+export function wifiChanges(m: MenuRows, want: WifiModel): Change[] {
   const wlan = rowsOf(m, WLAN).find((w) => w.name === want.interface);
   if (!wlan) return [];
-  const out: SimpleConfigChange[] = [];
+  const out: Change[] = [];
   const profileName = wlan['security-profile'] ?? 'default';
   const profile = rowsOf(m, SEC).find((p) => p.name === profileName);
   const secWant: Record<string, string> =
@@ -408,8 +393,8 @@ function forwardValues(f: PortForward): Record<string, string> {
   return v;
 }
 
-export function portForwardChanges(m: MenuRows, want: PortForward[]): SimpleConfigChange[] {
-  const out: SimpleConfigChange[] = [];
+export function portForwardChanges(m: MenuRows, want: PortForward[]): Change[] {
+  const out: Change[] = [];
   const current = rowsOf(m, NAT).filter(isForward);
   const kept = new Set(want.map((f) => f.id).filter(Boolean));
   for (const r of current)
@@ -465,9 +450,9 @@ export function readFirewall(m: MenuRows): FirewallModel {
   return out;
 }
 
-export function firewallChanges(m: MenuRows, want: FirewallModel): SimpleConfigChange[] {
+export function firewallChanges(m: MenuRows, want: FirewallModel): Change[] {
   const rows = rowsOf(m, FILTER);
-  const out: SimpleConfigChange[] = [];
+  const out: Change[] = [];
   for (const k of BASIC_ORDER) {
     const r = rows.find((row) => row.comment === FIREWALL_BASICS[k].comment);
     if (want[k] && !r) {
@@ -495,7 +480,7 @@ export function readDns(m: MenuRows): DnsModel {
   return { servers: csv(dns?.servers), allowRemoteRequests: isOn(dns?.['allow-remote-requests']) };
 }
 
-export function dnsChanges(m: MenuRows, want: DnsModel): SimpleConfigChange[] {
+export function dnsChanges(m: MenuRows, want: DnsModel): Change[] {
   return setIfChanged('/ip/dns', rowsOf(m, '/ip/dns')[0], {
     servers: want.servers.join(','),
     'allow-remote-requests': yesNo(want.allowRemoteRequests),
@@ -524,8 +509,8 @@ export function readSystem(m: MenuRows): SystemModel {
   };
 }
 
-export function systemChanges(m: MenuRows, want: SystemModel): SimpleConfigChange[] {
-  const out: SimpleConfigChange[] = [];
+export function systemChanges(m: MenuRows, want: SystemModel): Change[] {
+  const out: Change[] = [];
   out.push(...setIfChanged('/system/identity', rowsOf(m, '/system/identity')[0], { name: want.identity }));
   if (want.timeZone) {
     out.push(
