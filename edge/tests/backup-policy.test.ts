@@ -62,11 +62,17 @@ describe('/api/settings/backup-policy', () => {
   it('defaults to no secrets in exports', async () => {
     const res = await w.b.admin.get(PATH);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ showSensitive: false });
+    expect(await res.json()).toEqual({ showSensitive: false, nightlyWindow: null });
   });
 
   it('rejects a bad body with a message', async () => {
-    for (const body of [{}, { showSensitive: 'yes' }, { showSensitive: true, extra: 1 }]) {
+    for (const body of [
+      {},
+      { showSensitive: 'yes' },
+      { showSensitive: true, extra: 1 },
+      { nightlyWindow: '25:00-03:00' },
+      { nightlyWindow: '02:00-02:00' },
+    ]) {
       const res = await w.a.admin.put(PATH, body);
       expect(res.status).toBe(400);
       expect(await errorCode(res)).toBe('invalid_request');
@@ -75,9 +81,15 @@ describe('/api/settings/backup-policy', () => {
 
   it('changes only the caller’s tenant, with an audit entry', async () => {
     const res = await w.a.admin.put(PATH, { showSensitive: true });
-    expect(await res.json()).toEqual({ showSensitive: true });
-    expect(await (await w.a.admin.get(PATH)).json()).toEqual({ showSensitive: true });
-    expect(await (await w.b.admin.get(PATH)).json()).toEqual({ showSensitive: false });
+    expect(await res.json()).toEqual({ showSensitive: true, nightlyWindow: null });
+    // A field left out keeps its value.
+    const win = await w.a.admin.put(PATH, { nightlyWindow: '23:00-01:30' });
+    expect(await win.json()).toEqual({ showSensitive: true, nightlyWindow: '23:00-01:30' });
+    expect(await (await w.a.admin.get(PATH)).json()).toEqual({
+      showSensitive: true,
+      nightlyWindow: '23:00-01:30',
+    });
+    expect(await (await w.b.admin.get(PATH)).json()).toEqual({ showSensitive: false, nightlyWindow: null });
     // B's admin cannot reach A's setting with A's tenant header: the header is for super admins only.
     const probe = await w.b.admin.fetch(PATH, {
       method: 'PUT',
@@ -85,11 +97,11 @@ describe('/api/settings/backup-policy', () => {
       headers: { 'x-tenant-id': w.tenantA },
     });
     expect(probe.status).not.toBe(500);
-    expect(await (await w.a.admin.get(PATH)).json()).toEqual({ showSensitive: true });
+    expect(await (await w.a.admin.get(PATH)).json()).toMatchObject({ showSensitive: true });
     const rows = await w.sql<{ tenant_id: string }[]>`
       SELECT tenant_id FROM audit_log WHERE action = 'backup_policy.update' AND tenant_id = ${w.tenantA}`;
     expect(rows.length).toBeGreaterThan(0);
-    await w.a.admin.put(PATH, { showSensitive: false });
+    await w.a.admin.put(PATH, { showSensitive: false, nightlyWindow: null });
   });
 
   it('writes the policy into each device’s registry entry and re-mirrors the devices on change', async () => {
@@ -126,9 +138,11 @@ describe('/api/settings/backup-policy', () => {
     expect((await entry(0, false)).backup).toEqual({ showSensitive: false });
 
     const mark = seen.length;
-    expect((await w.a.admin.put(PATH, { showSensitive: true })).status).toBe(200);
+    expect((await w.a.admin.put(PATH, { showSensitive: true, nightlyWindow: '21:00-22:00' })).status).toBe(
+      200,
+    );
     const updated = await entry(mark, true);
     expect(updated.deviceId).toBe(dev.id);
-    expect(updated.backup).toEqual({ showSensitive: true });
+    expect(updated.backup).toEqual({ showSensitive: true, window: '21:00-22:00' });
   });
 });

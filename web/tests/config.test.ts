@@ -222,6 +222,23 @@ describe('configuration management in Chromium', { timeout: 180_000 }, () => {
     // The form reads the device again: nothing left to apply.
     await expect.poll(() => servers.inputValue()).toBe('9.9.9.9, 1.1.1.1');
     await portal.screenshot(pg, '07-simple-dns-confirmed');
+  });
+
+  it('restores the first version through safe apply from the backup history', async () => {
+    await pg.goto(`/devices/${deviceId}/backups`);
+    await pg.getByRole('button', { name: 'Restore v1' }).click();
+    const dialog = pg.getByRole('dialog');
+    await dialog.getByText('through safe apply').waitFor();
+    await portal.screenshot(pg, '08-restore-dialog');
+    await dialog.getByRole('button', { name: 'Restore with safe apply' }).click();
+    const state = pg.getByTestId('operation-state');
+    await state.getByText('Pending confirmation').waitFor({ timeout: 60_000 });
+    await pg.getByRole('button', { name: 'Confirm' }).click();
+    await state.getByText('Confirmed').waitFor({ timeout: 30_000 });
+    const lists = await deviceRows('/ip/firewall/address-list');
+    expect(lists.some((r) => r.address === '203.0.113.0/24')).toBe(false);
+    expect(lists.some((r) => r.address === '10.0.0.0/8')).toBe(true);
+    await portal.screenshot(pg, '09-restore-confirmed');
     expect(pageErrors).toEqual([]);
   });
 });

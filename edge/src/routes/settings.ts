@@ -1,5 +1,5 @@
 // /api/settings: the tenant's own settings, changed by its admins. Today the configuration backup policy
-// (issue #8): whether exports include secrets. Every device's registry entry carries it, so a change re-mirrors
+// (issue #8): whether exports include secrets, and the nightly backup window. Every device's registry entry carries it, so a change re-mirrors
 // the tenant's devices to their collectors.
 import { type BackupPolicy, backupPolicyFromSettings, UpdateBackupPolicyRequest } from '@tod/contracts';
 import { tenants } from '@tod/drizzle/schema';
@@ -30,7 +30,10 @@ settingsRoute.put('/backup-policy', requireRole('admin'), async (c) => {
   const body = await readBody(c, UpdateBackupPolicyRequest);
   const out = await inTenant(c, async (s) => {
     const before = await readPolicy(s);
-    const policy: BackupPolicy = { showSensitive: body.showSensitive };
+    const policy: BackupPolicy = {
+      showSensitive: body.showSensitive ?? before.showSensitive,
+      nightlyWindow: body.nightlyWindow === undefined ? before.nightlyWindow : body.nightlyWindow,
+    };
     await s.tx
       .update(tenants)
       .set({
@@ -44,7 +47,8 @@ settingsRoute.put('/backup-policy', requireRole('admin'), async (c) => {
       targetId: s.tenantId,
       details: { before, after: policy },
     });
-    const changed = before.showSensitive !== policy.showSensitive;
+    const changed =
+      before.showSensitive !== policy.showSensitive || before.nightlyWindow !== policy.nightlyWindow;
     return { policy, ops: changed ? await planTenantDevices(s) : [] };
   });
   mirrorAfterResponse(c, out.ops);

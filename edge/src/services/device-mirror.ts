@@ -139,7 +139,14 @@ export async function planDevicePuts(
             tlsMode: d.tlsMode,
             pollIntervalSeconds: 60,
             siteCollectors,
-            ...(backup ? { backup: { showSensitive: backup.showSensitive } } : {}),
+            ...(backup
+              ? {
+                  backup: {
+                    showSensitive: backup.showSensitive,
+                    ...(backup.nightlyWindow ? { window: backup.nightlyWindow } : {}),
+                  },
+                }
+              : {}),
             credentials: await sealCredentials(target.publicKey as CollectorPublicJwk, plain),
             updatedAt: (d.updatedAt instanceof Date ? d.updatedAt : new Date(d.updatedAt)).toISOString(),
           },
