@@ -174,7 +174,7 @@ describe('configuration management in Chromium', { timeout: 180_000 }, () => {
 
   it('edits a menu in the editor and keeps the change with safe apply and Confirm', async () => {
     await pg.goto(`/devices/${deviceId}/config`);
-    await pg.getByLabel('Menu path').selectOption('/ip/address');
+    await pg.getByLabel('Menu path', { exact: true }).selectOption('/ip/address');
     const table = pg.getByTestId('menu-table');
     await table.waitFor();
     await pg.getByRole('button', { name: 'Add', exact: true }).click();
@@ -221,6 +221,7 @@ describe('configuration management in Chromium', { timeout: 180_000 }, () => {
     expect((await deviceRows('/ip/dns'))[0]?.servers).toBe('9.9.9.9,1.1.1.1');
     // The form reads the device again: nothing left to apply.
     await expect.poll(() => servers.inputValue()).toBe('9.9.9.9, 1.1.1.1');
+    await pg.getByText('No pending changes.').waitFor();
     await portal.screenshot(pg, '07-simple-dns-confirmed');
   });
 

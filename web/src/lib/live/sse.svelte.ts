@@ -4,11 +4,12 @@
 // A super admin works in a tenant it names per request (X-Tenant-Id), which an EventSource cannot send: it
 // opens the stream with a 60-second SSE token minted for that tenant instead, and since a token is only
 // valid when the stream connects, every reconnect fetches a new one and resumes after the last event seen.
-import { DeviceEvent, type SseTokenResponse } from '@tod/contracts';
+import { DeviceEvent, OperationDto, type SseTokenResponse } from '@tod/contracts';
 import { api } from '../api/client';
 
 export type LiveStatus = 'idle' | 'connecting' | 'live' | 'unavailable';
 type Listener = (e: DeviceEvent) => void;
+type OperationListener = (op: OperationDto) => void;
 
 class LiveFeed {
   status = $state<LiveStatus>('idle');
@@ -16,6 +17,7 @@ class LiveFeed {
   recent = $state<DeviceEvent[]>([]);
   #source: EventSource | null = null;
   #listeners = new Set<Listener>();
+  #operationListeners = new Set<OperationListener>();
   #retry = 1000;
   #timer: ReturnType<typeof setTimeout> | null = null;
   /** The tenant a super admin streams (token mode), or null for the cookie's own tenant. */
@@ -48,6 +50,12 @@ class LiveFeed {
   subscribe(fn: Listener): () => void {
     this.#listeners.add(fn);
     return () => this.#listeners.delete(fn);
+  }
+
+  /** Configuration operations as they move (SSE event `config-operation` carries the operation DTO). */
+  subscribeOperations(fn: OperationListener): () => void {
+    this.#operationListeners.add(fn);
+    return () => this.#operationListeners.delete(fn);
   }
 
   async #url(): Promise<string> {
@@ -85,6 +93,7 @@ class LiveFeed {
     for (const kind of DeviceEvent.options.map((o) => o.shape.kind.value)) {
       es.addEventListener(kind, (m) => this.#deliver(m as MessageEvent<string>));
     }
+    es.addEventListener('config-operation', (m) => this.#deliverOperation(m as MessageEvent<string>));
     es.onerror = () => {
       // Not there (404), not allowed or gone; or, in token mode, any drop (the browser's own reconnect would
       // reuse a spent token): try again later with a new URL, slower each time (max 60 s).
@@ -96,6 +105,16 @@ class LiveFeed {
         this.status = 'connecting';
       }
     };
+  }
+
+  #deliverOperation(m: MessageEvent<string>): void {
+    if (m.lastEventId) this.#lastEventId = m.lastEventId;
+    try {
+      const r = OperationDto.safeParse(JSON.parse(m.data));
+      if (r.success) for (const fn of this.#operationListeners) fn(r.data);
+    } catch {
+      // not JSON: ignore
+    }
   }
 
   #deliver(m: MessageEvent<string>): void {
