@@ -194,7 +194,8 @@ describe('configuration management in Chromium', { timeout: 180_000 }, () => {
     const state = pg.getByTestId('operation-state');
     await state.getByText('Pending confirmation').waitFor({ timeout: 30_000 });
     await expect(pg.getByTestId('countdown').textContent()).resolves.toMatch(/^\d+:\d\d$/);
-    await expect(table.getByText('10.99.0.1/24').count()).resolves.toBe(1);
+    // The table reads the device again once the change is on it.
+    await table.getByText('10.99.0.1/24').waitFor();
     await portal.screenshot(pg, '04-editor-pending-confirmation');
 
     await pg.getByRole('button', { name: 'Confirm' }).click();
