@@ -196,11 +196,13 @@ describe('configuration management in Chromium', { timeout: 180_000 }, () => {
     await expect(pg.getByTestId('countdown').textContent()).resolves.toMatch(/^\d+:\d\d$/);
     // The table reads the device again once the change is on it.
     await table.getByText('10.99.0.1/24').waitFor();
+    await state.scrollIntoViewIfNeeded();
     await portal.screenshot(pg, '04-editor-pending-confirmation');
 
     await pg.getByRole('button', { name: 'Confirm' }).click();
     await state.getByText('Confirmed').waitFor({ timeout: 30_000 });
     expect((await deviceRows('/ip/address')).some((r) => r.address === '10.99.0.1/24')).toBe(true);
+    await state.scrollIntoViewIfNeeded();
     await portal.screenshot(pg, '05-editor-confirmed');
   });
 
