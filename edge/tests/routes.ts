@@ -241,7 +241,7 @@ export const ROUTES: RouteCase[] = [
     path: '/api/settings/backup-policy',
     min: 'admin',
     ok: 200,
-    body: () => ({ showSensitive: false }),
+    body: () => ({ nightlyWindow: '02:00-04:00' }),
   },
   ...ALERTING_ROUTES,
   ...CONFIG_ROUTES,
