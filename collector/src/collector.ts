@@ -4,7 +4,12 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { type ConfigSnapshotTrigger, DEVICES_BUCKET, type PolledStatus } from '@tod/contracts';
+import {
+  type ConfigSnapshotTrigger,
+  DEVICES_BUCKET,
+  type PolledStatus,
+  parseBackupWindow,
+} from '@tod/contracts';
 import type { CryptoKey, KeyObject } from 'jose';
 import type { Logger } from 'pino';
 import { ConfigExportError } from './backup/export';
@@ -55,6 +60,12 @@ interface DeviceState {
   memory: PollMemory;
   failures: number;
   lastStatus?: PolledStatus;
+}
+
+/** The tenant's nightly backup window from the registry entry; undefined = this collector's BACKUP_WINDOW. */
+function tenantWindow(d: RegisteredDevice): { startMin: number; endMin: number } | undefined {
+  const w = d.registration.backup?.window;
+  return w ? parseBackupWindow(w) : undefined;
 }
 
 function connectionChanged(a: RegisteredDevice, b: RegisteredDevice): boolean {
@@ -238,6 +249,7 @@ export class Collector {
       const intervalChanged =
         existing.device.registration.pollIntervalSeconds !== device.registration.pollIntervalSeconds;
       existing.device = device;
+      this.backups.setWindow(id, tenantWindow(device));
       if (intervalChanged) {
         this.scheduler.remove(id);
         this.scheduler.add(id, device.registration.pollIntervalSeconds * 1000);
@@ -245,7 +257,7 @@ export class Collector {
       return;
     }
     this.devices.set(id, { device, memory: {}, failures: 0 });
-    this.backups.add(id);
+    this.backups.add(id, tenantWindow(device));
     this.scheduler.add(id, device.registration.pollIntervalSeconds * 1000);
   }
 

@@ -1,4 +1,5 @@
 // The collector's configuration: one zod-validated object from the environment, defaults in one place.
+import { parseBackupWindow } from '@tod/contracts';
 import { z } from 'zod';
 
 const seconds = (def: number, min: number, max: number) =>
@@ -75,9 +76,5 @@ export function leaseTiming(c: CollectorConfig): { ttlMs: number; retryMs: numbe
 
 /** BACKUP_WINDOW as minutes after local midnight; an end before the start wraps past midnight. */
 export function backupWindow(c: CollectorConfig): { startMin: number; endMin: number } {
-  const [start, end] = c.BACKUP_WINDOW.split('-').map((t) => {
-    const [h, m] = t.split(':').map(Number);
-    return h! * 60 + m!;
-  });
-  return { startMin: start!, endMin: end! };
+  return parseBackupWindow(c.BACKUP_WINDOW);
 }

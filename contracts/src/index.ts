@@ -1,6 +1,7 @@
 export * from './api/alerts';
 export * from './api/audit';
 export * from './api/auth';
+export * from './api/backup-policy';
 export * from './api/collectors';
 export * from './api/common';
 export * from './api/config-ops';
@@ -15,6 +16,7 @@ export * from './api/users';
 export * from './commands';
 export * from './config/deflate';
 export * from './config/normalise';
+export * from './config/simple-config';
 export * from './config/snapshot';
 export * from './events';
 export * from './nats-permissions';

@@ -1,6 +1,7 @@
 // The device registry as the collector sees it: NATS KV bucket `tod-devices`, key
 // `<tenant>.<collector>.<device>`, written by the edge whenever a device is created, changed or deleted.
 import { z } from 'zod';
+import { BackupWindow } from './api/backup-policy';
 import { TlsMode } from './api/devices';
 
 export const DeviceRegistration = z.object({
@@ -20,8 +21,9 @@ export const DeviceRegistration = z.object({
    * key). More than one means the device is shared by an HA group: each poll then needs the device's lease in
    * `tod-leases`. Empty (older entries) means this collector alone. */
   siteCollectors: z.array(z.uuid()).max(32).optional(),
-  /** The tenant's backup policy for this device; absent = the collector's BACKUP_SHOW_SENSITIVE (default false). */
-  backup: z.object({ showSensitive: z.boolean() }).optional(),
+  /** The tenant's backup policy for this device; absent = the collector's BACKUP_SHOW_SENSITIVE (default false).
+   * `window`: the tenant's nightly window (`HH:MM-HH:MM`, collector's local time); absent = BACKUP_WINDOW. */
+  backup: z.object({ showSensitive: z.boolean(), window: BackupWindow.optional() }).optional(),
   /** JWE (compact) of DeviceCredentials, sealed to the collector's public key; only that collector can open it. */
   credentials: z.string().min(1).max(8192),
   updatedAt: z.iso.datetime({ offset: true }),

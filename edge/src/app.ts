@@ -23,6 +23,7 @@ import { hubRoute, sseRoute } from './routes/live';
 import { maintenanceWindowsRoute } from './routes/maintenance-windows';
 import { metricsRoute } from './routes/metrics';
 import { notificationChannelsRoute } from './routes/notification-channels';
+import { settingsRoute } from './routes/settings';
 import { tenantsRoute } from './routes/tenants';
 import { apiKeysRoute, invitationsRoute, usersRoute } from './routes/users';
 
@@ -103,6 +104,7 @@ export function createApp(): Hono<AppEnv> {
   app.route('/api/tags', tagsRoute);
   app.route('/api/collectors', collectorsRoute);
   app.route('/api/audit-logs', auditLogsRoute);
+  app.route('/api/settings', settingsRoute);
   app.route('/api/kms-events', kmsEventsRoute);
   app.route('/api/sse', sseRoute);
   app.route('/api/hub', hubRoute);

@@ -35,6 +35,7 @@ import {
   SrpVerifyRequest,
   SseQuery,
   UpdateAlertRuleRequest,
+  UpdateBackupPolicyRequest,
   UpdateDeviceGroupRequest,
   UpdateDeviceRequest,
   UpdateMaintenanceWindowRequest,
@@ -299,6 +300,23 @@ export const ROUTE_DOCS: RouteDoc[] = [
     query: AuditListQuery,
   }),
   r('get', '/api/audit-logs/export.csv', 'admin', 'audit', 'Audit trail as CSV', { query: AuditListQuery }),
+  r(
+    'get',
+    '/api/settings/backup-policy',
+    'admin',
+    'settings',
+    'The tenant backup policy (secrets, nightly window)',
+  ),
+  r(
+    'put',
+    '/api/settings/backup-policy',
+    'admin',
+    'settings',
+    'Change the backup policy (re-mirrors devices)',
+    {
+      body: UpdateBackupPolicyRequest,
+    },
+  ),
   r('get', '/api/kms-events', 'admin', 'audit', 'KMS uses of the tenant data key (transparency)'),
   r(
     'post',

@@ -235,6 +235,14 @@ export const ROUTES: RouteCase[] = [
 
   { method: 'GET', path: '/api/hub/stats', min: 'admin', ok: 200 },
   { method: 'POST', path: '/api/hub/maintenance', min: 'admin', ok: 200 },
+  { method: 'GET', path: '/api/settings/backup-policy', min: 'admin', ok: 200 },
+  {
+    method: 'PUT',
+    path: '/api/settings/backup-policy',
+    min: 'admin',
+    ok: 200,
+    body: () => ({ nightlyWindow: '02:00-04:00' }),
+  },
   ...ALERTING_ROUTES,
   ...CONFIG_ROUTES,
 ];

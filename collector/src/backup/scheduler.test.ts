@@ -59,6 +59,29 @@ describe('BackupPlan', () => {
     expect(p.due('d')).toEqual({ trigger: 'nightly' });
   });
 
+  it('takes the nightly backup in the tenant’s window from the registry, and follows a change of it', async () => {
+    const clock = new ManualClock(local(12));
+    const p = plan(clock);
+    const tenant = { startMin: 22 * 60, endMin: 23 * 60 };
+    p.add('d', tenant);
+    await clock.advance(600_000);
+    p.finished('d', 'change', true);
+    const at = nextNightlyAt(clock.now(), 'd', tenant);
+    expect(new Date(at).getHours()).toBe(22);
+    await clock.advance(at - clock.now() - 1);
+    expect(p.due('d')).toBeUndefined();
+    await clock.advance(1);
+    expect(p.due('d')).toEqual({ trigger: 'nightly' });
+    p.finished('d', 'nightly', true);
+    // Back to the collector's window (02:00-05:00 here): the next backup is in it, not at 22:00.
+    p.setWindow('d', undefined);
+    const next = nextNightlyAt(clock.now(), 'd', WINDOW);
+    await clock.advance(next - clock.now() - 1);
+    expect(p.due('d')).toBeUndefined();
+    await clock.advance(1);
+    expect(p.due('d')).toEqual({ trigger: 'nightly' });
+  });
+
   it('retries a failed change backup a few times, then gives up until the next change', async () => {
     const clock = new ManualClock(local(12));
     const p = plan(clock, false);

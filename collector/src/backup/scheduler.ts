@@ -26,9 +26,13 @@ export interface BackupPlanOptions {
   random?: () => number;
 }
 
+type Window = { startMin: number; endMin: number };
+
 interface Plan {
   pending?: { trigger: ConfigSnapshotTrigger; dueAt: number; attempts: number };
   nextNightly?: number;
+  /** The tenant's window for this device (registry `backup.window`); absent = the collector's. */
+  window?: Window;
 }
 
 export interface DueBackup {
@@ -69,18 +73,37 @@ export class BackupPlan {
     this.random = opts.random ?? Math.random;
   }
 
-  /** A device seen for the first time: one backup within the startup spread, then nightly. */
-  add(deviceId: string): void {
+  private windowOf(plan: Plan): Window {
+    return plan.window ?? this.opts.window;
+  }
+
+  /** A device seen for the first time: one backup within the startup spread, then nightly (in its tenant's
+   * window when it has one). */
+  add(deviceId: string, window?: Window): void {
     if (this.plans.has(deviceId)) return;
     const now = this.opts.clock.now();
+    const w = window ?? this.opts.window;
     this.plans.set(deviceId, {
       pending: {
         trigger: 'change',
         dueAt: now + Math.floor(this.random() * this.opts.startupSpreadMs),
         attempts: 0,
       },
-      ...(this.opts.nightly ? { nextNightly: nextNightlyAt(now, deviceId, this.opts.window) } : {}),
+      ...(window ? { window } : {}),
+      ...(this.opts.nightly ? { nextNightly: nextNightlyAt(now, deviceId, w) } : {}),
     });
+  }
+
+  /** The tenant changed its window (undefined: back to the collector's): the next night follows it. */
+  setWindow(deviceId: string, window: Window | undefined): void {
+    const plan = this.plans.get(deviceId);
+    if (!plan) return;
+    const same = (a?: Window, b?: Window) => a?.startMin === b?.startMin && a?.endMin === b?.endMin;
+    if (same(plan.window, window)) return;
+    if (window) plan.window = window;
+    else delete plan.window;
+    if (plan.nextNightly !== undefined)
+      plan.nextNightly = nextNightlyAt(this.opts.clock.now(), deviceId, this.windowOf(plan));
   }
 
   remove(deviceId: string): void {
@@ -103,11 +126,11 @@ export class BackupPlan {
     if (plan.nextNightly !== undefined && plan.nextNightly <= now) {
       // A device that was down through its whole window waits for the next night rather than exporting at noon;
       // the grace of one hour past the window covers the slot after a time at its very end (intervals ≤ 1 h).
-      const { startMin, endMin } = this.opts.window;
+      const { startMin, endMin } = this.windowOf(plan);
       const lengthMs = ((endMin - startMin + 1440) % 1440 || 1440) * 60_000;
       const windowEnd = plan.nextNightly - windowFraction(deviceId) * lengthMs + lengthMs;
       if (now <= windowEnd + NIGHTLY_GRACE_MS) return { trigger: 'nightly' };
-      plan.nextNightly = nextNightlyAt(now, deviceId, this.opts.window);
+      plan.nextNightly = nextNightlyAt(now, deviceId, this.windowOf(plan));
     }
     return undefined;
   }
@@ -120,7 +143,7 @@ export class BackupPlan {
     // Any successful export is also tonight's (and a nightly one satisfies a pending change).
     if (ok || trigger === 'nightly') {
       if (plan.nextNightly !== undefined && (trigger === 'nightly' || plan.nextNightly <= now))
-        plan.nextNightly = nextNightlyAt(now, deviceId, this.opts.window);
+        plan.nextNightly = nextNightlyAt(now, deviceId, this.windowOf(plan));
     }
     if (ok) {
       plan.pending = undefined;

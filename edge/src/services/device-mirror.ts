@@ -11,6 +11,8 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { wsconnect } from '@nats-io/nats-core';
 import {
+  type BackupPolicy,
+  backupPolicyFromSettings,
   type CollectorPublicJwk,
   CREDENTIALS_JWE,
   DEFAULT_LEASE_TTL_MS,
@@ -21,7 +23,7 @@ import {
   eventStreamConfig,
   LEASES_BUCKET,
 } from '@tod/contracts';
-import { collectors, devices } from '@tod/drizzle/schema';
+import { collectors, devices, tenants } from '@tod/drizzle/schema';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { CompactEncrypt, importJWK } from 'jose';
@@ -92,6 +94,15 @@ async function siteGroups(s: TenantScope, collectorIds: string[]): Promise<Map<s
   return groups;
 }
 
+/** The tenant's backup policy, which every registry entry of the tenant carries. */
+async function tenantBackupPolicy(s: TenantScope): Promise<BackupPolicy> {
+  const [t] = await s.tx
+    .select({ settings: tenants.settings })
+    .from(tenants)
+    .where(eq(tenants.id, s.tenantId));
+  return backupPolicyFromSettings(t?.settings);
+}
+
 /** Registry entries for these devices: one per enrolled, unrevoked collector of the device's collector's site,
  * for devices with credentials. `prune` also removes the device's entries under any other collector (after a
  * change of collector or credentials); a device that cannot be polled is then removed everywhere. */
@@ -103,6 +114,7 @@ export async function planDevicePuts(
   const collectorIds = [...new Set(rows.map((r) => r.collectorId).filter((id): id is string => id !== null))];
   const groups = collectorIds.length ? await siteGroups(s, collectorIds) : new Map<string, CollectorRow[]>();
   const ops: MirrorOp[] = [];
+  const backup = rows.length ? await tenantBackupPolicy(s) : null;
   for (const d of rows) {
     const targets = (d.collectorId ? (groups.get(d.collectorId) ?? []) : [])
       .filter((c) => c.publicKey && c.status !== 'revoked')
@@ -127,6 +139,14 @@ export async function planDevicePuts(
             tlsMode: d.tlsMode,
             pollIntervalSeconds: 60,
             siteCollectors,
+            ...(backup
+              ? {
+                  backup: {
+                    showSensitive: backup.showSensitive,
+                    ...(backup.nightlyWindow ? { window: backup.nightlyWindow } : {}),
+                  },
+                }
+              : {}),
             credentials: await sealCredentials(target.publicKey as CollectorPublicJwk, plain),
             updatedAt: (d.updatedAt instanceof Date ? d.updatedAt : new Date(d.updatedAt)).toISOString(),
           },
@@ -160,6 +180,12 @@ export async function planCollectorDevices(
   const puts = await planDevicePuts(s, rows);
   if (!remove) return puts;
   return [{ pattern: `${s.tenantId}.${collectorId}.*`, keep: [] }, ...puts];
+}
+
+/** Every device of the tenant, after a change that every registry entry carries (the backup policy). */
+export async function planTenantDevices(s: TenantScope): Promise<MirrorOp[]> {
+  const rows = await s.tx.select().from(devices).where(eq(devices.tenantId, s.tenantId));
+  return planDevicePuts(s, rows);
 }
 
 function logNatsFailure(msg: string, err: unknown, extra: Record<string, unknown> = {}): void {

@@ -9,6 +9,9 @@ describe('can', () => {
       'deviceSet.write',
       'collector.manage',
       'user.manage',
+      'config.apply',
+      'config.readSensitive',
+      'settings.manage',
     ] as const) {
       expect(can('viewer', a)).toBe(false);
     }
@@ -21,5 +24,10 @@ describe('can', () => {
     expect(can('admin', 'tenant.manage')).toBe(false);
     expect(can('super_admin', 'tenant.manage')).toBe(true);
     expect(can(null, 'device.write')).toBe(false);
+    // Configuration: operators apply, confirm and restore and read secrets; admins set the backup policy.
+    expect(can('operator', 'config.apply')).toBe(true);
+    expect(can('operator', 'config.readSensitive')).toBe(true);
+    expect(can('operator', 'settings.manage')).toBe(false);
+    expect(can('admin', 'settings.manage')).toBe(true);
   });
 });

@@ -10,7 +10,10 @@ export type Action =
   | 'user.manage'
   | 'apiKey.manage'
   | 'audit.read'
-  | 'tenant.manage';
+  | 'tenant.manage'
+  | 'config.apply'
+  | 'config.readSensitive'
+  | 'settings.manage';
 
 const MIN: Record<Action, Role> = {
   'device.write': 'operator',
@@ -21,6 +24,9 @@ const MIN: Record<Action, Role> = {
   'apiKey.manage': 'admin',
   'audit.read': 'admin',
   'tenant.manage': 'super_admin',
+  'config.apply': 'operator',
+  'config.readSensitive': 'operator',
+  'settings.manage': 'admin',
 };
 
 const RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3, super_admin: 4 };

@@ -10,6 +10,9 @@ describe('device tabs', () => {
       `/devices/${id}/interfaces`,
       `/devices/${id}/wireless`,
       `/devices/${id}/events`,
+      `/devices/${id}/config`,
+      `/devices/${id}/simple`,
+      `/devices/${id}/backups`,
     ]);
   });
 
@@ -19,7 +22,8 @@ describe('device tabs', () => {
     expect(activeDeviceTab(id, `/devices/${id}/wireless`)).toBe('wireless');
     expect(activeDeviceTab(id, `/devices/${id}/events/older`)).toBe('events');
     expect(activeDeviceTab(id, `/devices/${id}/interfacesx`)).toBe('');
-    const more = [...DEVICE_TABS, { slug: 'config', label: 'Configuration' }];
-    expect(activeDeviceTab(id, `/devices/${id}/config`, more)).toBe('config');
+    expect(activeDeviceTab(id, `/devices/${id}/config`)).toBe('config');
+    const more = [...DEVICE_TABS, { slug: 'config/history', label: 'History' }];
+    expect(activeDeviceTab(id, `/devices/${id}/config/history/2`, more)).toBe('config/history');
   });
 });

@@ -11,6 +11,9 @@ export const DEVICE_TABS: readonly DeviceTab[] = [
   { slug: 'interfaces', label: 'Interfaces' },
   { slug: 'wireless', label: 'Wireless' },
   { slug: 'events', label: 'Events & alerts' },
+  { slug: 'config', label: 'Configuration' },
+  { slug: 'simple', label: 'Simple Config' },
+  { slug: 'backups', label: 'Backups' },
 ];
 
 export function deviceTabHref(deviceId: string, slug: string): string {

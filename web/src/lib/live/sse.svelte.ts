@@ -4,15 +4,17 @@
 // A super admin works in a tenant it names per request (X-Tenant-Id), which an EventSource cannot send: it
 // opens the stream with a 60-second SSE token minted for that tenant instead, and since a token is only
 // valid when the stream connects, every reconnect fetches a new one and resumes after the last event seen.
-import { DeviceEvent, type SseTokenResponse } from '@tod/contracts';
+import { DeviceEvent, OperationDto, type SseTokenResponse } from '@tod/contracts';
 import { api } from '../api/client';
 
 export type LiveStatus = 'idle' | 'connecting' | 'live' | 'unavailable';
 type Listener = (e: DeviceEvent) => void;
+type OperationListener = (op: OperationDto) => void;
 
-/** Stream events the hub derives that are not device events: alerts (fired, acknowledged, resolved) and
- * stored configuration backups. Subscribers get the parsed JSON and validate what they use. */
-export const NAMED_EVENTS = ['alert', 'config-backup'] as const;
+/** Stream events the hub derives that are not device events: alerts (fired, acknowledged, resolved), stored
+ * configuration backups and configuration operations. Subscribers get the parsed JSON and validate what they
+ * use. */
+export const NAMED_EVENTS = ['alert', 'config-backup', 'config-operation'] as const;
 export type NamedEvent = (typeof NAMED_EVENTS)[number];
 type NamedListener = (data: unknown) => void;
 
@@ -66,6 +68,14 @@ class LiveFeed {
     }
     set.add(fn);
     return () => set.delete(fn);
+  }
+
+  /** Configuration operations as they move (SSE event `config-operation` carries the operation DTO). */
+  subscribeOperations(fn: OperationListener): () => void {
+    return this.onNamed('config-operation', (data) => {
+      const r = OperationDto.safeParse(data);
+      if (r.success) fn(r.data);
+    });
   }
 
   async #url(): Promise<string> {
