@@ -18,3 +18,11 @@ CREATE POLICY alert_engine_state_isolation ON alert_engine_state
   WITH CHECK (tenant_id = tod_current_tenant() OR (SELECT tod_cross_tenant()));
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON alert_engine_state TO tod_app;
+
+-- The tenants whose TenantHub the edge's cron wakes (those with an enrolled collector that is not revoked):
+-- ids only, without a cross-tenant session (which would write an audit entry every minute).
+CREATE FUNCTION tod_hub_tenants() RETURNS SETOF uuid
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+AS $$ SELECT DISTINCT tenant_id FROM collectors WHERE status <> 'revoked' AND enrolled_at IS NOT NULL $$;
+REVOKE EXECUTE ON FUNCTION tod_hub_tenants() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tod_hub_tenants() TO tod_app;
