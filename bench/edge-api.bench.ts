@@ -15,15 +15,7 @@ import {
 } from '@tod/contracts/srp';
 import postgres from 'postgres';
 import { unstable_startWorker } from 'wrangler';
-import {
-  APP_ROLE,
-  bootstrapDatabase,
-  migrate,
-  OWNER_ROLE,
-  withCredentials,
-  withDatabase,
-} from '../drizzle/src/migrate';
-import { startEmbeddedPostgres } from '../scripts/services/postgres';
+import { startTodDatabase } from '../scripts/services/postgres';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const DEVICES = 10_000;
@@ -55,24 +47,26 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'tod-bench-'));
   // Running as root, Postgres runs as the postgres user, which must reach the data directory.
   await chmod(dir, 0o755);
-  const pg = await startEmbeddedPostgres({ dataDir: dir, ephemeral: true });
+  const {
+    pg,
+    superDbUrl: dbUrl,
+    appUrl,
+  } = await startTodDatabase({
+    dataDir: dir,
+    database: DB,
+    ownerPassword: 'bench-owner',
+    appPassword: 'bench-app',
+    ephemeral: true,
+  });
   const worker: { dispose(): Promise<void> }[] = [];
   try {
-    await bootstrapDatabase({
-      superUrl: pg.superUrl,
-      database: DB,
-      ownerPassword: 'bench-owner',
-      appPassword: 'bench-app',
-    });
-    const dbUrl = withDatabase(pg.superUrl, DB);
-    await migrate(withCredentials(dbUrl, OWNER_ROLE, 'bench-owner'));
     const sql = postgres(dbUrl, { max: 2, onnotice: () => {} });
     const w = await unstable_startWorker({
       config: `${ROOT}wrangler.toml`,
       bindings: Object.fromEntries(
         Object.entries({
           ENVIRONMENT: 'test',
-          DATABASE_URL: withCredentials(dbUrl, APP_ROLE, 'bench-app'),
+          DATABASE_URL: appUrl,
           NATS_WS_URL: 'ws://127.0.0.1:1',
           JWT_SECRET_KEY: 'bench-jwt-secret-Zq8Lr2Xw5Kc7Hn1Bp4Yd6Fs0Gj3Ue9A',
           CREDENTIAL_ENCRYPTION_KEY: randomBytes(32).toString('base64'),

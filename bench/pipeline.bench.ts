@@ -15,16 +15,8 @@ import { connect } from '@nats-io/transport-node';
 import { type DeviceEvent, EVENT_STREAM, eventSubject } from '@tod/contracts';
 import postgres from 'postgres';
 import { unstable_startWorker } from 'wrangler';
-import {
-  APP_ROLE,
-  bootstrapDatabase,
-  migrate,
-  OWNER_ROLE,
-  withCredentials,
-  withDatabase,
-} from '../drizzle/src/migrate';
 import { startNats } from '../scripts/services/nats';
-import { startEmbeddedPostgres } from '../scripts/services/postgres';
+import { startTodDatabase } from '../scripts/services/postgres';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const DB = 'tod_bench';
@@ -226,18 +218,20 @@ async function startClientPool(url: string, clients: number, threads: number): P
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'tod-bench-'));
   await chmod(dir, 0o755);
-  const pg = await startEmbeddedPostgres({ dataDir: join(dir, 'pg'), ephemeral: true });
+  const {
+    pg,
+    superDbUrl: dbUrl,
+    appUrl,
+  } = await startTodDatabase({
+    dataDir: join(dir, 'pg'),
+    database: DB,
+    ownerPassword: 'bench-owner',
+    appPassword: 'bench-app',
+    ephemeral: true,
+  });
   const nats = await startNats({ dir: join(dir, 'nats') });
   const disposers: (() => Promise<void>)[] = [];
   try {
-    await bootstrapDatabase({
-      superUrl: pg.superUrl,
-      database: DB,
-      ownerPassword: 'bench-owner',
-      appPassword: 'bench-app',
-    });
-    const dbUrl = withDatabase(pg.superUrl, DB);
-    await migrate(withCredentials(dbUrl, OWNER_ROLE, 'bench-owner'));
     const sql = postgres(dbUrl, { max: 2, onnotice: () => {} });
     disposers.push(() => sql.end());
 
@@ -330,7 +324,7 @@ async function main(): Promise<void> {
       bindings: Object.fromEntries(
         Object.entries({
           ENVIRONMENT: 'test',
-          DATABASE_URL: withCredentials(dbUrl, APP_ROLE, 'bench-app'),
+          DATABASE_URL: appUrl,
           NATS_WS_URL: nats.wsUrl,
           JWT_SECRET_KEY: 'bench-jwt-secret-Zq8Lr2Xw5Kc7Hn1Bp4Yd6Fs0Gj3Ue9A',
           CREDENTIAL_ENCRYPTION_KEY: randomBytes(32).toString('base64'),

@@ -9,7 +9,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { CREDENTIALS_JWE } from '@tod/contracts';
 import {
   computeLoginProof,
   createEnrolment,
@@ -19,15 +18,15 @@ import {
   startLogin,
   verifyServerProof,
 } from '@tod/contracts/srp';
-import { importJWK, type KeyObject } from 'jose';
 import pino from 'pino';
 import postgres from 'postgres';
-import { Collector } from '../collector/src/collector';
+import { importExportKey } from '../collector/src/backup/seal';
+import { Collector, type CollectorIdentity } from '../collector/src/collector';
 import { loadCollectorConfig } from '../collector/src/config';
 import { enroll } from '../collector/src/enroll';
 import { NatsCredentials } from '../collector/src/nats-credentials';
 import { ensureEventStream } from '../collector/src/relay/relay';
-import { loadState, statePath } from '../collector/src/state';
+import { identityFromState, loadState, statePath } from '../collector/src/state';
 import type { FaultSet } from '../simulator/src/faults/faults';
 import { type DeviceOverride, type Fleet, startFleet } from '../simulator/src/fleet';
 
@@ -125,11 +124,20 @@ export async function startDemo(opts: DemoOptions): Promise<DemoHandle> {
     await syncDevices(keyed, fleet, state.collectorId, devicePassword);
 
     const cState = await loadState(collectorDir);
+    const identity: CollectorIdentity = await identityFromState(cState);
     const config = loadCollectorConfig({ TOD_COLLECTOR_STATE_DIR: collectorDir, LOG_LEVEL: 'error' });
     credentials = cState.nats
       ? new NatsCredentials(cState, {
           stateDir: collectorDir,
           onError: (err) => opts.log(`demo: ${err.message}`),
+          onExportKey: (jwk) => {
+            importExportKey(jwk).then(
+              (key) => {
+                identity.exportKey = key;
+              },
+              (err: unknown) => opts.log(`demo: export key unusable: ${(err as Error).message}`),
+            );
+          },
         })
       : undefined;
     credentials?.start();
@@ -144,11 +152,7 @@ export async function startDemo(opts: DemoOptions): Promise<DemoHandle> {
     await ensureEventStream(nc).catch(() => undefined);
     collector = new Collector({
       nc,
-      identity: {
-        tenantId: cState.tenantId,
-        collectorId: cState.collectorId,
-        privateKey: (await importJWK(cState.privateKeyJwk, CREDENTIALS_JWE.alg)) as KeyObject,
-      },
+      identity,
       config,
       logger,
     });

@@ -9,19 +9,12 @@ import { connect } from 'node:net';
 import { dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
-import {
-  APP_ROLE,
-  bootstrapDatabase,
-  migrate,
-  OWNER_ROLE,
-  withCredentials,
-  withDatabase,
-} from '../drizzle/src/migrate';
+import { migrate } from '../drizzle/src/migrate';
 import { ConfigError, loadConfig } from '../edge/src/config';
 import { type DemoHandle, startDemo } from './demo';
 import { type NatsHandle, startNats } from './services/nats';
 import { type NatsOperatorSeeds, natsOperator, newNatsOperatorSeeds } from './services/nats-auth';
-import { type EmbeddedPostgresHandle, freePort, startEmbeddedPostgres } from './services/postgres';
+import { type EmbeddedPostgresHandle, freePort, startTodDatabase } from './services/postgres';
 import { type StackConfig, StackConfigError } from './stack-config';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -198,23 +191,14 @@ async function startDatabase(
       ...(cfg.DATABASE_OWNER_URL ? { ownerUrl: cfg.DATABASE_OWNER_URL } : {}),
     };
   }
-  const pg = await startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres') });
-  try {
-    await bootstrapDatabase({
-      superUrl: pg.superUrl,
-      database: DATABASE,
-      ownerPassword: secrets.pgOwnerPassword,
-      appPassword: secrets.pgAppPassword,
-    });
-    const dbUrl = withDatabase(pg.superUrl, DATABASE);
-    const ownerUrl = withCredentials(dbUrl, OWNER_ROLE, secrets.pgOwnerPassword);
-    const { applied } = await migrate(ownerUrl);
-    log(`postgres: embedded on 127.0.0.1:${pg.port}, ${applied.length} migration(s) applied`);
-    return { appUrl: withCredentials(dbUrl, APP_ROLE, secrets.pgAppPassword), ownerUrl, pg };
-  } catch (err) {
-    await pg.stop();
-    throw err;
-  }
+  const db = await startTodDatabase({
+    dataDir: join(dataDir, 'postgres'),
+    database: DATABASE,
+    ownerPassword: secrets.pgOwnerPassword,
+    appPassword: secrets.pgAppPassword,
+  });
+  log(`postgres: embedded on 127.0.0.1:${db.pg.port}, ${db.applied.length} migration(s) applied`);
+  return { appUrl: db.appUrl, ownerUrl: db.ownerUrl, pg: db.pg };
 }
 
 async function checkPostgres(url: string, variable: string): Promise<void> {

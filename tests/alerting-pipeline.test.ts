@@ -14,7 +14,7 @@ import { AlertNotice } from '@tod/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../collector/src/clock';
 import type { Collector } from '../collector/src/collector';
-import { startEnrolledCollector } from '../collector/tests/harness';
+import { startEnrolledCollector, stepWhenIdle } from '../collector/tests/harness';
 import type { World } from '../edge/tests/fixtures';
 import {
   type HttpReceiver,
@@ -152,7 +152,7 @@ describe('simulator → collector → TenantHub → alert → email and webhook'
     const alertEvents = () =>
       sse.events.filter((e) => e.event === 'alert').map((e) => JSON.parse(e.data) as AlertBody);
     const step = async (what: string, done: () => boolean) => {
-      await clock.advance(POLL_STEP_MS);
+      await stepWhenIdle(collector, clock, POLL_STEP_MS);
       await sse.until(done, 45_000, what);
     };
     const polled = (n: number) => () => ids.every((id) => statuses(id).length >= n);

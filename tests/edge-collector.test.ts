@@ -147,15 +147,26 @@ describe('edge → collector device registry', () => {
       });
       const first = jwtTimes(state.nats!.jwt);
       expect(first.exp! - first.iat).toBe(86_400);
+      // The tenant's export key comes with the enrolment; a collector enrolled before export keys existed
+      // learns it at its next renewal.
+      const exportKey = state.exportKeyJwk;
+      expect(exportKey).toMatchObject({ kty: 'EC', crv: 'P-256' });
+      const { exportKeyJwk: _, ...olderState } = state;
 
       const renewed: (Date | null)[] = [];
-      const creds = new NatsCredentials(state, {
+      const learned: unknown[] = [];
+      const creds = new NatsCredentials(olderState, {
         stateDir: dir,
         fetchImpl: fromFreshIp,
         onRenewed: (d) => renewed.push(d),
+        onExportKey: (jwk) => learned.push(jwk),
       });
       await creds.renew();
       expect(renewed).toHaveLength(1);
+      expect(learned).toEqual([exportKey]);
+      expect((await loadState(dir)).exportKeyJwk).toEqual(exportKey);
+      await creds.renew();
+      expect(learned).toHaveLength(1);
       expect(jwtTimes(creds.jwt).exp).toBeGreaterThanOrEqual(first.exp!);
       expect((await loadState(dir)).nats?.jwt).toBe(creds.jwt);
       const nc = await connect({ servers: state.natsUrl, ...creds.connectOptions() });

@@ -61,6 +61,7 @@ export async function enroll(opts: {
     privateKeyJwk: privateKeyJwk as Record<string, unknown>,
     publicKeyJwk: publicKeyJwk as Record<string, unknown>,
     enrolledAt: new Date().toISOString(),
+    ...(parsed.data.exportKey ? { exportKeyJwk: parsed.data.exportKey } : {}),
     ...(parsed.data.natsJwt
       ? { nats: { jwt: parsed.data.natsJwt, seed: new TextDecoder().decode(natsKey.getSeed()) } }
       : {}),

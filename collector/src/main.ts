@@ -2,15 +2,14 @@
 import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import { connect } from '@nats-io/transport-node';
-import { CREDENTIALS_JWE } from '@tod/contracts';
-import { importJWK, type KeyObject } from 'jose';
 import pino from 'pino';
-import { Collector } from './collector';
+import { importExportKey } from './backup/seal';
+import { Collector, type CollectorIdentity } from './collector';
 import { CollectorConfigError, loadCollectorConfig } from './config';
 import { EnrollError, enroll } from './enroll';
 import { NatsCredentials } from './nats-credentials';
 import { ensureEventStream } from './relay/relay';
-import { loadState, NotEnrolledError } from './state';
+import { identityFromState, loadState, NotEnrolledError } from './state';
 
 const VERSION = '0.1.0';
 
@@ -27,13 +26,23 @@ async function run(): Promise<void> {
     base: { service: 'tod-collector', collectorId: state.collectorId, tenantId: state.tenantId },
     redact: { paths: ['password', '*.password', 'credentials', '*.credentials'], censor: '[redacted]' },
   });
-  const privateKey = (await importJWK(state.privateKeyJwk, CREDENTIALS_JWE.alg)) as KeyObject;
+  const identity: CollectorIdentity = await identityFromState(state);
+  if (!identity.exportKey)
+    logger.warn('no export key from the edge yet: configuration exports travel unsealed until one arrives');
   const servers = config.NATS_URL ?? state.natsUrl;
   // With NATS JWT auth: renewed at half-life (before connecting, when it has already expired).
   const credentials = state.nats
     ? new NatsCredentials(state, {
         stateDir: config.TOD_COLLECTOR_STATE_DIR,
         onRenewed: (expiresAt) => logger.info({ expiresAt }, 'NATS credentials renewed'),
+        onExportKey: (jwk) => {
+          importExportKey(jwk)
+            .then((key) => {
+              identity.exportKey = key;
+              logger.info('export key updated: configuration exports are sealed to it');
+            })
+            .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'export key unusable'));
+        },
         onError: (err) => logger.warn({ err: err.message }, 'NATS credential renewal failed; retrying'),
       })
     : null;
@@ -51,7 +60,7 @@ async function run(): Promise<void> {
   );
   const collector = new Collector({
     nc,
-    identity: { tenantId: state.tenantId, collectorId: state.collectorId, privateKey },
+    identity,
     config,
     logger,
   });

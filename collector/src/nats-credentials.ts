@@ -4,7 +4,12 @@
 // cannot renew: its NATS access ends with its last JWT.
 import { fromSeed } from '@nats-io/nkeys';
 import { type Authenticator, jwtAuthenticator } from '@nats-io/transport-node';
-import { collectorInboxPrefix, NatsCredentialsRenewResponse, natsRenewalChallenge } from '@tod/contracts';
+import {
+  type CollectorPublicJwk,
+  collectorInboxPrefix,
+  NatsCredentialsRenewResponse,
+  natsRenewalChallenge,
+} from '@tod/contracts';
 import { type CollectorState, saveState } from './state';
 
 export class RenewError extends Error {
@@ -39,6 +44,8 @@ export class NatsCredentials {
       stateDir: string;
       fetchImpl?: typeof fetch;
       onRenewed?: (expiresAt: Date | null) => void;
+      /** The edge answered with an export key other than the one in the state (first one, or rotated). */
+      onExportKey?: (jwk: CollectorPublicJwk) => void;
       onError?: (err: Error) => void;
       /** Retry delay after a failed renewal. */
       retryMs?: number;
@@ -88,8 +95,18 @@ export class NatsCredentials {
     }
     const parsed = NatsCredentialsRenewResponse.safeParse(body);
     if (!parsed.success) throw new RenewError('the edge answered the renewal with an unexpected body');
-    this.state = { ...this.state, nats: { ...this.state.nats, jwt: parsed.data.natsJwt } };
+    const exportKey = parsed.data.exportKey;
+    const newExportKey =
+      exportKey && JSON.stringify(exportKey) !== JSON.stringify(this.state.exportKeyJwk)
+        ? exportKey
+        : undefined;
+    this.state = {
+      ...this.state,
+      nats: { ...this.state.nats, jwt: parsed.data.natsJwt },
+      ...(exportKey ? { exportKeyJwk: exportKey } : {}),
+    };
     await saveState(this.opts.stateDir, this.state);
+    if (newExportKey) this.opts.onExportKey?.(newExportKey);
     const { exp } = jwtTimes(parsed.data.natsJwt);
     this.opts.onRenewed?.(exp ? new Date(exp * 1000) : null);
   }

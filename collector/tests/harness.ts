@@ -20,7 +20,7 @@ import {
   EVENT_STREAM,
   type EventKind,
 } from '@tod/contracts';
-import { CompactEncrypt, type CryptoKey, exportJWK, generateKeyPair, importJWK } from 'jose';
+import { CompactEncrypt, type CryptoKey, exportJWK, generateKeyPair } from 'jose';
 import pino from 'pino';
 import { onFileEnd } from '../../tests/env/cleanup';
 import type { Clock } from '../src/clock';
@@ -29,7 +29,7 @@ import { loadCollectorConfig } from '../src/config';
 import { enroll } from '../src/enroll';
 import type { CollectorMetrics } from '../src/metrics';
 import { ensureEventStream } from '../src/relay/relay';
-import { loadState, saveState } from '../src/state';
+import { identityFromState, loadState, saveState } from '../src/state';
 
 export type CollectorKeys = { publicKey: CryptoKey; privateKey: CryptoKey };
 
@@ -188,6 +188,23 @@ export async function readStream(nc: NatsConnection, filter = 'tod.evt.>'): Prom
 }
 
 /** Polls a condition (never a sleep as synchronisation); fails with the last value seen. */
+/** Advances a collector's manual clock once its poll slots are idle. A slot still running (its status already
+ * published, its backup or bookkeeping not yet done) when the clock jumps past its next due time has that next
+ * poll skipped, as missed polls are not made up, and a test waiting for "the next poll" would wait in vain. */
+export async function stepWhenIdle(
+  collector: Pick<Collector, 'pollsInFlight'>,
+  clock: { advance(ms: number): Promise<void> },
+  ms: number,
+): Promise<void> {
+  await until(
+    () => collector.pollsInFlight,
+    (n) => n === 0,
+    30_000,
+    'the collector’s polls in flight to finish',
+  );
+  await clock.advance(ms);
+}
+
 export async function until<T>(
   read: () => T | Promise<T>,
   ok: (v: T) => boolean,
@@ -406,11 +423,7 @@ export async function restartCollector(opts: {
   await ensureEventStream(nc);
   const collector = new Collector({
     nc,
-    identity: {
-      tenantId: state.tenantId,
-      collectorId: state.collectorId,
-      privateKey: (await importJWK(state.privateKeyJwk, CREDENTIALS_JWE.alg)) as CryptoKey,
-    },
+    identity: await identityFromState(state),
     config: loadCollectorConfig({
       TOD_COLLECTOR_STATE_DIR: opts.stateDir,
       POLL_INTERVAL_S: '10',

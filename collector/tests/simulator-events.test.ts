@@ -152,6 +152,8 @@ describe('collector → stream TOD, payloads as the simulated devices hold them'
           txBytes: Number(live['tx-byte']),
           rxPackets: Number(live['rx-packet']),
           txPackets: Number(live['tx-packet']),
+          rxErrors: Number(live['rx-error']),
+          txErrors: Number(live['tx-error']),
         });
         // The first sample has no previous one: no rate yet.
         expect(got?.rxBps).toBeUndefined();

@@ -554,6 +554,42 @@ export const configSnapshots = pgTable('config_snapshots', {
   sourceEventId: text('source_event_id'),
 });
 
+/** The tenant's key pair collectors seal configuration exports to (migration 0012). */
+export const tenantExportKeys = pgTable('tenant_export_keys', {
+  tenantId: uuid('tenant_id').primaryKey(),
+  publicJwk: jsonb('public_jwk').$type<Record<string, unknown>>().notNull(),
+  privateJwkEnc: bytea('private_jwk_enc').notNull(),
+  createdAt: createdAt(),
+});
+
+/** Configuration operations (migration 0006): changes applied to a device, standard or safe, and their state. */
+export const configOperationKinds = ['changes', 'script', 'restore'] as const;
+export const configOperationModes = ['standard', 'safe'] as const;
+export const configOperationStates = [
+  'applying',
+  'pending-confirmation',
+  'confirmed',
+  'reverted',
+  'failed',
+  'applied',
+] as const;
+export const configOperations = pgTable('config_operations', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  tenantId: uuid('tenant_id').notNull(),
+  deviceId: uuid('device_id').notNull(),
+  kind: text('kind', { enum: configOperationKinds }).notNull(),
+  mode: text('mode', { enum: configOperationModes }).notNull(),
+  state: text('state', { enum: configOperationStates }).notNull(),
+  commands: jsonb('commands').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+  error: text('error'),
+  timeoutSeconds: integer('timeout_seconds'),
+  confirmDeadline: timestamp('confirm_deadline', { withTimezone: true }),
+  snapshotId: uuid('snapshot_id'),
+  createdBy: uuid('created_by'),
+  createdAt: createdAt(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
 export const allTables = {
   tenants,
   users,
@@ -587,4 +623,6 @@ export const allTables = {
   maintenance_windows: maintenanceWindows,
   notification_deliveries: notificationDeliveries,
   config_snapshots: configSnapshots,
+  tenant_export_keys: tenantExportKeys,
+  config_operations: configOperations,
 };

@@ -15,6 +15,7 @@ import { auditLogsRoute, kmsEventsRoute } from './routes/audit-logs';
 import { auth } from './routes/auth';
 import { collectorsRoute } from './routes/collectors';
 import { configBackupsRoute, configHistoryRoute } from './routes/config-backups';
+import { configOperationsRoute, configRestoreRoute, deviceConfigRoute } from './routes/config-ops';
 import { deviceGroupsRoute, tagsRoute } from './routes/device-sets';
 import { devicesRoute } from './routes/devices';
 import { health } from './routes/health';
@@ -94,7 +95,10 @@ export function createApp(): Hono<AppEnv> {
   app.route('/api/devices', metricsRoute);
   app.route('/api/devices', devicesRoute);
   app.route('/api/devices', configBackupsRoute);
+  app.route('/api/devices', deviceConfigRoute);
   app.route('/api/config-backups', configHistoryRoute);
+  app.route('/api/config-backups', configRestoreRoute);
+  app.route('/api/config-operations', configOperationsRoute);
   app.route('/api/device-groups', deviceGroupsRoute);
   app.route('/api/tags', tagsRoute);
   app.route('/api/collectors', collectorsRoute);

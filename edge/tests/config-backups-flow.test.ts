@@ -1,11 +1,12 @@
 // Configuration backup across the parts, without NATS in between: a simulated router, the collector's poll
 // (config-changed marker) and export, the `config-snapshot` event, and the edge's storeSnapshot against a real
-// database as the application role. A change on the device gives a new version with the right diff; an
+// database as the application role. The export travels sealed to the tenant's export key. A change on the device gives a new version with the right diff; an
 // unchanged device gives none.
 import { randomUUID } from 'node:crypto';
 import { DeviceEvent, unifiedDiff } from '@tod/contracts';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importExportKey } from '../../collector/src/backup/seal';
 import { takeConfigSnapshot } from '../../collector/src/backup/snapshot-event';
 import { type PollMemory, pollDevice } from '../../collector/src/poll/poll-device';
 import { RouterSession } from '../../collector/src/routeros/session';
@@ -18,6 +19,7 @@ import {
   snapshotText,
   storeSnapshotEvent,
 } from '../src/services/config-backups';
+import { exportPublicKey } from '../src/services/export-keys';
 import { localKms } from '../src/services/kms';
 
 const kms = localKms(Buffer.alloc(32, 3).toString('base64'));
@@ -62,15 +64,22 @@ afterAll(async () => {
 });
 
 async function backup(trigger: 'change' | 'nightly'): Promise<StoreSnapshotResult> {
+  // The collector seals the export to the tenant's export key (given at enrolment).
+  const exportKey = await withTenant(app.db, ids.tenantId, (tx) =>
+    exportPublicKey({ tx, kms, tenantId: ids.tenantId }),
+  );
   const { event } = await takeConfigSnapshot(
     collectorSession,
     ids,
-    { trigger, showSensitive: false, delay: async () => {} },
+    { trigger, showSensitive: false, delay: async () => {}, sealTo: await importExportKey(exportKey) },
     clock,
     randomUUID,
   );
-  // What travels over NATS: JSON, parsed again at the edge.
-  const received = DeviceEvent.parse(JSON.parse(JSON.stringify(event)));
+  // What travels over NATS: JSON, parsed again at the edge. It holds no configuration in plain text.
+  const wire = JSON.stringify(event);
+  expect(wire).not.toContain('/system identity');
+  expect(wire).not.toContain('/ip');
+  const received = DeviceEvent.parse(JSON.parse(wire));
   if (received.kind !== 'config-snapshot') throw new Error(`unexpected kind ${received.kind}`);
   return withTenant(app.db, ids.tenantId, (tx) =>
     storeSnapshotEvent({ tx, kms, tenantId: ids.tenantId }, received),

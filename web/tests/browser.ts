@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 // Browser-test harness: the real stack (scripts/stack.ts: Postgres, nats-server, wrangler dev with web + edge)
 // and Debian's Chromium driven by playwright-core. Never downloads a browser: CHROMIUM_PATH or /usr/bin/chromium.
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -163,4 +164,66 @@ export async function importDevices(page: Page, tenantId: string, count: number)
     { csv: lines.join('\n'), tenant: tenantId },
   );
   if (status !== 201) throw new Error(`device import: HTTP ${status}`);
+}
+
+/** Runs a shell-free command line (split on spaces) from the repository root, e.g. the enrolment command
+ * the setup wizard shows. Resolves with its output when it exits with 0. */
+export function runCommand(commandLine: string, env: Record<string, string>): Promise<string> {
+  const [cmd, ...args] = commandLine.split(/\s+/);
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd === 'node' ? process.execPath : cmd!, args, {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (c) => {
+      out += c;
+    });
+    child.stderr.on('data', (c) => {
+      out += c;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}: ${out}`))));
+  });
+}
+
+/** Collects a page's script errors, CSP violations and dialogs (an alert() from injected markup would be
+ * one), dismissing the dialogs. */
+export function watchPage(p: Page, sink: { pageErrors: string[]; dialogs: string[] }): void {
+  p.on('dialog', (d) => {
+    sink.dialogs.push(d.message());
+    void d.dismiss();
+  });
+  p.on('pageerror', (e) => sink.pageErrors.push(e.message));
+  p.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy|Refused to/.test(m.text()))
+      sink.pageErrors.push(m.text());
+  });
+}
+
+/** A request in the page's session (cookies) for the tenant it works in; throws unless the status is `expect`. */
+export async function apiInPage<T>(
+  page: Page,
+  method: string,
+  path: string,
+  body: unknown,
+  expect: number,
+): Promise<T> {
+  const r = await page.evaluate(
+    async ({ method, path, body }) => {
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      const tenant = localStorage.getItem('tod.tenant');
+      if (tenant) headers['x-tenant-id'] = tenant;
+      const res = await fetch(path, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: res.status, text: await res.text() };
+    },
+    { method, path, body },
+  );
+  if (r.status !== expect) throw new Error(`${method} ${path}: HTTP ${r.status} ${r.text}`);
+  return (r.text ? JSON.parse(r.text) : undefined) as T;
 }

@@ -1,15 +1,13 @@
 // The portal in Debian's Chromium against the real stack (Postgres, NATS, wrangler dev with web + edge): one
 // admin's first day, step by step, each step asserting what the page shows and saving a screenshot under
 // web/test-output/portal/. The steps share one stack and run in order.
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../../scripts/stack';
 import { freshDatabase, freshNats } from '../../tests/env';
-import { OUTPUT_DIR, type Portal, startPortal } from './browser';
+import { OUTPUT_DIR, type Portal, runCommand, startPortal, watchPage } from './browser';
 
 const XSS_NAME = '<img src=x onerror=alert(1)>';
 const NEW_PASSWORD = 'correct horse battery staple';
@@ -23,15 +21,7 @@ const dialogs: string[] = [];
 const pageErrors: string[] = [];
 
 function watch(p: Page): void {
-  p.on('dialog', (d) => {
-    dialogs.push(d.message());
-    void d.dismiss();
-  });
-  p.on('pageerror', (e) => pageErrors.push(e.message));
-  p.on('console', (m) => {
-    if (m.type() === 'error' && /Content Security Policy|Refused to/.test(m.text()))
-      pageErrors.push(m.text());
-  });
+  watchPage(p, { pageErrors, dialogs });
 }
 
 beforeAll(async () => {
@@ -468,24 +458,3 @@ describe('the portal in Chromium', { timeout: 120_000 }, () => {
     expect(dialogs).toEqual([]);
   });
 });
-
-/** Runs a shell-free command line (split on spaces) from the repository root. */
-function runCommand(commandLine: string, env: Record<string, string>): Promise<string> {
-  const [cmd, ...args] = commandLine.split(/\s+/);
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd === 'node' ? process.execPath : cmd!, args, {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (c) => {
-      out += c;
-    });
-    child.stderr.on('data', (c) => {
-      out += c;
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}: ${out}`))));
-  });
-}

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import type { DeviceIdentity } from '../poll/poll-device';
 import type { RouterSession } from '../routeros/session';
 import { ConfigExportError, type ExportOptions, exportConfig } from './export';
+import { type ExportKey, sealExport } from './seal';
 
 export interface SnapshotEventResult {
   event: z.input<typeof DeviceEvent>;
@@ -17,7 +18,9 @@ export interface SnapshotEventResult {
 export async function takeConfigSnapshot(
   session: Pick<RouterSession, 'run'>,
   device: DeviceIdentity,
-  opts: ExportOptions & { trigger: ConfigSnapshotTrigger },
+  /** sealTo: the tenant's export key; without one (a collector not enrolled with an edge that has export
+   * keys) the text travels in plain form. */
+  opts: ExportOptions & { trigger: ConfigSnapshotTrigger; sealTo?: ExportKey },
   clock: { now(): number },
   newId: () => string,
 ): Promise<SnapshotEventResult> {
@@ -36,7 +39,9 @@ export async function takeConfigSnapshot(
     data: {
       trigger: opts.trigger,
       sensitive: exported.sensitive,
-      export: exported.text,
+      ...(opts.sealTo
+        ? { sealedExport: await sealExport(exported.text, device.deviceId, opts.sealTo) }
+        : { export: exported.text }),
       ...(exported.routerosVersion ? { routerosVersion: exported.routerosVersion.slice(0, 64) } : {}),
     },
   });

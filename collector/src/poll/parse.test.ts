@@ -119,6 +119,15 @@ describe('interfaces', () => {
     const reset = parseInterfaces([row(100, 100)], first.snapshot, { at: 60_000, uptimeSeconds: 10_060 });
     expect(reset.interfaces[0]!.rxBps).toBeUndefined();
   });
+
+  it('reads the error counters when the device reports them', () => {
+    const withErrors = { ...row(1, 1), 'rx-error': '7', 'tx-error': '0' };
+    const [sample] = parseInterfaces([withErrors], undefined, { at: 0, uptimeSeconds: 1 }).interfaces;
+    expect(sample).toMatchObject({ rxErrors: 7, txErrors: 0 });
+    expect(
+      parseInterfaces([row(1, 1)], undefined, { at: 0, uptimeSeconds: 1 }).interfaces[0],
+    ).not.toHaveProperty('rxErrors');
+  });
 });
 
 describe('wireless registrations', () => {

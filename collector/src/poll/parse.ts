@@ -102,6 +102,10 @@ export function parseInterfaces(
         rxPackets: int(r['rx-packet']) ?? 0,
         txPackets: int(r['tx-packet']) ?? 0,
       };
+      const rxErrors = int(r['rx-error']);
+      const txErrors = int(r['tx-error']);
+      if (rxErrors !== undefined) sample.rxErrors = rxErrors;
+      if (txErrors !== undefined) sample.txErrors = txErrors;
       counters.set(sample.name, { rxBytes: sample.rxBytes, txBytes: sample.txBytes });
       const before = previous?.counters.get(sample.name);
       if (

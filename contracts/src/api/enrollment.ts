@@ -36,6 +36,8 @@ export const EnrollResponse = z.object({
   natsUrl: z.string(),
   /** User JWT for natsPublicKey, scoped by collectorNatsPermissions; absent when NATS runs without auth. */
   natsJwt: z.string().min(1).max(16384).optional(),
+  /** The tenant's export key: the collector seals every configuration export to it (EXPORT_JWE). */
+  exportKey: CollectorPublicJwk.optional(),
 });
 export type EnrollResponse = z.infer<typeof EnrollResponse>;
 
@@ -52,7 +54,11 @@ export const NatsCredentialsRenewRequest = z
   .strict();
 export type NatsCredentialsRenewRequest = z.infer<typeof NatsCredentialsRenewRequest>;
 
-export const NatsCredentialsRenewResponse = z.object({ natsJwt: z.string().min(1) });
+export const NatsCredentialsRenewResponse = z.object({
+  natsJwt: z.string().min(1),
+  /** The tenant's export key, so collectors enrolled before it existed learn it at their next renewal. */
+  exportKey: CollectorPublicJwk.optional(),
+});
 export type NatsCredentialsRenewResponse = z.infer<typeof NatsCredentialsRenewResponse>;
 
 /** What the collector signs to renew: bound to its key and a time, so a captured request soon goes stale. */

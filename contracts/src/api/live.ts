@@ -17,6 +17,7 @@ export const TOPIC_OF_KIND: Record<EventKind, LiveTopic> = {
   progress: 'progress',
   'config-changed': 'config',
   'config-snapshot': 'config',
+  'config-operation': 'config',
   log: 'logs',
 };
 
@@ -147,6 +148,8 @@ export const InterfacePoint = z.object({
   rxBpsMax: n,
   txBpsAvg: n,
   txBpsMax: n,
+  /** Link state of a raw sample; null for rollups (a bucket spans changes). */
+  running: z.boolean().nullable().optional(),
 });
 export const HealthPoint = z.object({
   t: z.iso.datetime(),

@@ -8,17 +8,45 @@ export type ConfigSnapshotTrigger = z.infer<typeof ConfigSnapshotTrigger>;
  * payload with the envelope. A larger export is reported as a failed backup, not truncated. */
 export const CONFIG_EXPORT_MAX_CHARS = 768 * 1024;
 
-/** Payload of `tod.evt.<tenant>.<device>.config-snapshot`: the raw `/export` text as the device wrote it
- * (the edge normalises, hashes, dedupes and seals it; the collector stores nothing). The text may hold
- * secrets when `sensitive` is true: never log it. */
-export const ConfigSnapshotData = z.object({
-  trigger: ConfigSnapshotTrigger,
-  /** Exported with show-sensitive (7.x) / without hide-sensitive (6.x): passwords and keys included. */
-  sensitive: z.boolean(),
-  export: z.string().max(CONFIG_EXPORT_MAX_CHARS),
-  /** The device's RouterOS version at export time, e.g. `7.16.2 (stable)`. */
-  routerosVersion: z.string().max(64).optional(),
-});
+/** Largest sealed export (compact JWE of the deflated text) an event carries. */
+export const SEALED_EXPORT_MAX_CHARS = 900 * 1024;
+
+/** How collectors seal an export to their tenant's export key (`tenant_export_keys`): a compact JWE of the
+ * raw-deflated UTF-8 text, key agreement ECDH-ES+A256KW on P-256, content A256GCM. The protected header names
+ * the device (`tod_dev`), so the edge refuses a sealed export replayed under another device. */
+export const EXPORT_JWE = {
+  alg: 'ECDH-ES+A256KW',
+  enc: 'A256GCM',
+  crv: 'P-256',
+  cty: 'routeros-export+deflate',
+  deviceHeader: 'tod_dev',
+} as const;
+
+/** Payload of `tod.evt.<tenant>.<device>.config-snapshot`: the raw `/export` text as the device wrote it,
+ * either sealed to the tenant's export key (`sealedExport`, what enrolled collectors send) or in plain text
+ * (`export`, collectors without an export key). The edge opens, normalises, hashes, dedupes and seals it with
+ * the tenant's data key; the collector stores nothing. The text may hold secrets when `sensitive` is true:
+ * never log it. */
+export const ConfigSnapshotData = z
+  .object({
+    trigger: ConfigSnapshotTrigger,
+    /** Exported with show-sensitive (7.x) / without hide-sensitive (6.x): passwords and keys included. */
+    sensitive: z.boolean(),
+    export: z.string().max(CONFIG_EXPORT_MAX_CHARS).optional(),
+    sealedExport: z
+      .string()
+      .max(SEALED_EXPORT_MAX_CHARS)
+      .regex(
+        /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/,
+        'must be a compact JWE',
+      )
+      .optional(),
+    /** The device's RouterOS version at export time, e.g. `7.16.2 (stable)`. */
+    routerosVersion: z.string().max(64).optional(),
+  })
+  .refine((d) => (d.export === undefined) !== (d.sealedExport === undefined), {
+    message: 'exactly one of export and sealedExport',
+  });
 export type ConfigSnapshotData = z.infer<typeof ConfigSnapshotData>;
 
 // ---------------------------------------------------------------------------------------------------------

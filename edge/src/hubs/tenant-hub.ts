@@ -682,7 +682,9 @@ function liveEntry(s: SequencedEvent): LiveEntry {
   return {
     key: { seq: s.seq, sub: 0 },
     topic: TOPIC_OF_KIND[s.event.kind],
-    event: s.event.kind,
+    // SSE event `config-operation` carries the operation DTO (config-ops-sink); the raw collector event
+    // behind it streams under its own name.
+    event: s.event.kind === 'config-operation' ? 'config-operation-event' : s.event.kind,
     data: JSON.stringify(redacted(s.event)),
   };
 }
@@ -690,8 +692,8 @@ function liveEntry(s: SequencedEvent): LiveEntry {
 /** A config snapshot's export text may hold secrets: SSE clients get the event without it. */
 function redacted(e: DeviceEvent): unknown {
   if (e.kind !== 'config-snapshot') return e;
-  const { export: text, ...data } = e.data;
-  return { ...e, data: { ...data, size: text.length } };
+  const { export: text, sealedExport, ...data } = e.data;
+  return { ...e, data: { ...data, ...(text === undefined ? { sealed: true } : { size: text.length }) } };
 }
 
 function parseKey(raw: string | null): EntryKey | null {

@@ -21,6 +21,7 @@ import {
   mirrorAfterResponse,
   planCollectorDevices,
 } from '../services/device-mirror';
+import { exportPublicKey } from '../services/export-keys';
 import {
   type CollectorJwtClaims,
   edgeNatsFrom,
@@ -92,14 +93,17 @@ collectorsRoute.post('/enroll', authRateLimit, async (c) => {
     role: 'viewer',
     sessionId: null,
   });
-  const ops = await inTenant(c, async (s) => {
+  const { plan: ops, exportKey } = await inTenant(c, async (s) => {
     await s.audit({
       action: 'collector.enroll',
       targetType: 'collector',
       targetId: row.id,
       details: { version: body.version ?? null, hostname: body.hostname ?? null },
     });
-    return planCollectorDevices(s, row.id, false);
+    return {
+      plan: await planCollectorDevices(s, row.id, false),
+      exportKey: await exportPublicKey(s.envelope),
+    };
   });
   const cfg = c.var.config;
   const nats = edgeNatsFrom(cfg);
@@ -112,6 +116,7 @@ collectorsRoute.post('/enroll', authRateLimit, async (c) => {
     tenantId: row.tenant_id,
     collectorId: row.id,
     natsUrl: cfg.NATS_URL ?? cfg.NATS_WS_URL,
+    exportKey,
   };
   if (nats.signer && body.natsPublicKey) {
     answer.natsJwt = await mintCollectorJwt(
@@ -149,26 +154,27 @@ collectorsRoute.post('/nats-credentials', authRateLimit, async (c) => {
     role: 'viewer',
     sessionId: null,
   });
-  const current = await inTenant(c, async ({ tx }) => {
+  const exportKey = await inTenant(c, async ({ tx, envelope }) => {
     const [r] = await tx
       .select({ status: collectors.status, enrolledAt: collectors.enrolledAt })
       .from(collectors)
       .where(eq(collectors.id, claims.collectorId));
     // A JWT from before the latest enrolment belongs to a key that enrolment replaced.
-    return (
+    const current =
       r &&
       r.status !== 'revoked' &&
       r.enrolledAt !== null &&
-      claims.issuedAt >= Math.floor(new Date(r.enrolledAt).getTime() / 1000)
-    );
+      claims.issuedAt >= Math.floor(new Date(r.enrolledAt).getTime() / 1000);
+    return current ? exportPublicKey(envelope) : null;
   });
-  if (!current) throw refused;
+  if (!exportKey) throw refused;
   const answer: NatsCredentialsRenewResponse = {
     natsJwt: await mintCollectorJwt(
       signer,
       { tenantId: claims.tenantId, collectorId: claims.collectorId, userPublicKey: claims.userPublicKey },
       cfg.NATS_COLLECTOR_JWT_TTL_S,
     ),
+    exportKey,
   };
   return c.json(answer);
 });

@@ -94,10 +94,10 @@ async function queryMetrics(
       const rows = await run(
         raw
           ? sql`SELECT time AS t, interface, 1 AS samples, rx_bps AS rx_avg, rx_bps AS rx_max, tx_bps AS tx_avg,
-              tx_bps AS tx_max
+              tx_bps AS tx_max, running
             FROM metric_interfaces WHERE ${where('time', filter)} ORDER BY time, interface`
           : sql`SELECT bucket AS t, interface, samples, rx_bps_avg AS rx_avg, rx_bps_max AS rx_max,
-              tx_bps_avg AS tx_avg, tx_bps_max AS tx_max
+              tx_bps_avg AS tx_avg, tx_bps_max AS tx_max, NULL::boolean AS running
             FROM metric_interfaces_rollup WHERE ${where('bucket', filter)} ORDER BY bucket, interface`,
       );
       return {
@@ -112,6 +112,7 @@ async function queryMetrics(
           rxBpsMax: numOrNull(r.rx_max),
           txBpsAvg: numOrNull(r.tx_avg),
           txBpsMax: numOrNull(r.tx_max),
+          running: r.running === null || r.running === undefined ? null : Boolean(r.running),
         })),
       };
     }

@@ -2,6 +2,7 @@
 import { DeviceEvent } from '@tod/contracts';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importExportKey, sealExport } from '../../../collector/src/backup/seal';
 import { freshDatabase } from '../../../tests/env';
 import { type DbHandle, openDb, withTenant } from '../db';
 import {
@@ -14,6 +15,7 @@ import {
   storeSnapshotEvent,
 } from './config-backups';
 import type { Envelope } from './envelope';
+import { exportPublicKey } from './export-keys';
 import { localKms } from './kms';
 
 const kms = localKms(Buffer.alloc(32, 9).toString('base64'));
@@ -169,6 +171,89 @@ describe('storeSnapshot', () => {
       { seq: number }[]
     >`SELECT seq FROM config_snapshots WHERE device_id = ${deviceA} ORDER BY seq`;
     expect(seqs.map((r) => r.seq)).toEqual(seqs.map((_, i) => i + 1));
+  });
+});
+
+describe('exports sealed on the collector', () => {
+  const sealedEvent = (id: string, deviceId: string, sealedExport: string) => {
+    const event = DeviceEvent.parse({
+      v: 1,
+      id,
+      tenantId: tenantA,
+      deviceId,
+      collectorId: '00000000-0000-4000-8000-0000000000cc',
+      at: '2026-11-26T05:00:00.000Z',
+      kind: 'config-snapshot',
+      data: { trigger: 'manual', sensitive: true, sealedExport },
+    });
+    if (event.kind !== 'config-snapshot') throw new Error('parsed to another kind');
+    return event;
+  };
+
+  it('opens an export sealed to the tenant export key and stores it like a plain one', async () => {
+    const jwk = await inTenant(tenantA, (env) => exportPublicKey(env));
+    // One key pair per tenant: asking again gives the same key; another tenant has its own.
+    expect(await inTenant(tenantA, (env) => exportPublicKey(env))).toEqual(jwk);
+    expect(await inTenant(tenantB, (env) => exportPublicKey(env))).not.toEqual(jwk);
+    const text = exportAt('2026-11-26 05:00:00', 'sealed-1', 'sealed-secret-key');
+    const jwe = await sealExport(text, deviceA, await importExportKey(jwk));
+    expect(jwe).not.toContain('sealed-secret-key');
+    const stored = await inTenant(tenantA, (env) =>
+      storeSnapshotEvent(env, sealedEvent('evt-sealed-1', deviceA, jwe)),
+    );
+    expect(stored.status).toBe('created');
+    const back = await inTenant(tenantA, async (env) =>
+      snapshotText(env, await getSnapshot(env, deviceA, stored.snapshot.id)),
+    );
+    expect(back).toContain('private-key="sealed-secret-key"');
+    expect(back).toContain('set name=sealed-1');
+  });
+
+  it('refuses a sealed export replayed under another device, another tenant or altered', async () => {
+    const jwk = await inTenant(tenantA, (env) => exportPublicKey(env));
+    const key = await importExportKey(jwk);
+    const jwe = await sealExport(exportAt('2026-11-26 06:00:00', 'sealed-2'), deviceA, key);
+    // Same tenant, other device: the header names deviceA.
+    const [otherDevice] = await sql<{ id: string }[]>`
+      INSERT INTO devices (tenant_id, name, host) VALUES (${tenantA}, 'other', '192.0.2.99') RETURNING id`;
+    const replayed = await inTenant(tenantA, (env) =>
+      storeSnapshotEvent(env, sealedEvent('evt-sealed-2', otherDevice!.id, jwe)),
+    ).catch((e: unknown) => e);
+    expect((replayed as ConfigBackupError).code).toBe('snapshot_corrupt');
+    // Another tenant cannot open it (its own key does not fit).
+    const foreign = await inTenant(tenantB, (env) =>
+      storeSnapshotEvent(env, { ...sealedEvent('evt-sealed-3', deviceA, jwe), tenantId: tenantB }),
+    ).catch((e: unknown) => e);
+    expect((foreign as ConfigBackupError).code).toBe('snapshot_corrupt');
+    // A flipped byte in the ciphertext fails authentication.
+    const parts = jwe.split('.');
+    const ct = parts[3]!;
+    parts[3] = (ct[0] === 'A' ? 'B' : 'A') + ct.slice(1);
+    const altered = await inTenant(tenantA, (env) =>
+      storeSnapshotEvent(env, sealedEvent('evt-sealed-4', deviceA, parts.join('.'))),
+    ).catch((e: unknown) => e);
+    expect((altered as ConfigBackupError).code).toBe('snapshot_corrupt');
+  });
+
+  it('refuses an event with both or neither of export and sealedExport', () => {
+    const base = {
+      v: 1,
+      id: 'evt-x',
+      tenantId: tenantA,
+      deviceId: deviceA,
+      collectorId: '00000000-0000-4000-8000-0000000000cc',
+      at: '2026-11-26T05:00:00.000Z',
+      kind: 'config-snapshot',
+    };
+    expect(DeviceEvent.safeParse({ ...base, data: { trigger: 'manual', sensitive: false } }).success).toBe(
+      false,
+    );
+    expect(
+      DeviceEvent.safeParse({
+        ...base,
+        data: { trigger: 'manual', sensitive: false, export: 'x', sealedExport: 'a.b.c.d.e' },
+      }).success,
+    ).toBe(false);
   });
 });
 

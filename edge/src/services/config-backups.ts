@@ -13,6 +13,7 @@ import {
 import { configSnapshots, devices } from '@tod/drizzle/schema';
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import { type Envelope, openJson, sealJson } from './envelope';
+import { openSealedExport, SealedExportError } from './export-keys';
 
 /** Envelope purpose of snapshot ciphertexts (also what kms_events records). */
 export const SNAPSHOT_PURPOSE = 'config-snapshot';
@@ -123,18 +124,27 @@ export async function storeSnapshot(env: Envelope, input: StoreSnapshotInput): P
 
 /** storeSnapshot for a validated `config-snapshot` event (DeviceEvent.parse first); the event must belong to
  * the envelope's tenant. */
-export function storeSnapshotEvent(
+export async function storeSnapshotEvent(
   env: Envelope,
   event: DeviceEventOf<'config-snapshot'>,
 ): Promise<StoreSnapshotResult> {
   if (event.tenantId !== env.tenantId)
-    return Promise.reject(new ConfigBackupError('tenant_mismatch', 'event of another tenant'));
+    throw new ConfigBackupError('tenant_mismatch', 'event of another tenant');
+  let exportText = event.data.export;
+  if (event.data.sealedExport !== undefined) {
+    try {
+      exportText = await openSealedExport(env, event.deviceId, event.data.sealedExport);
+    } catch (err) {
+      if (err instanceof SealedExportError) throw new ConfigBackupError('snapshot_corrupt', err.message);
+      throw err;
+    }
+  }
   return storeSnapshot(env, {
     deviceId: event.deviceId,
     takenAt: new Date(event.at),
     trigger: event.data.trigger,
     sensitive: event.data.sensitive,
-    exportText: event.data.export,
+    exportText: exportText ?? '',
     ...(event.data.routerosVersion ? { routerosVersion: event.data.routerosVersion } : {}),
     sourceEventId: event.id,
   });

@@ -10,12 +10,19 @@ import { api } from '../api/client';
 export type LiveStatus = 'idle' | 'connecting' | 'live' | 'unavailable';
 type Listener = (e: DeviceEvent) => void;
 
+/** Stream events the hub derives that are not device events: alerts (fired, acknowledged, resolved) and
+ * stored configuration backups. Subscribers get the parsed JSON and validate what they use. */
+export const NAMED_EVENTS = ['alert', 'config-backup'] as const;
+export type NamedEvent = (typeof NAMED_EVENTS)[number];
+type NamedListener = (data: unknown) => void;
+
 class LiveFeed {
   status = $state<LiveStatus>('idle');
   /** The newest events, newest first (bounded). */
   recent = $state<DeviceEvent[]>([]);
   #source: EventSource | null = null;
   #listeners = new Set<Listener>();
+  #named = new Map<NamedEvent, Set<NamedListener>>();
   #retry = 1000;
   #timer: ReturnType<typeof setTimeout> | null = null;
   /** The tenant a super admin streams (token mode), or null for the cookie's own tenant. */
@@ -48,6 +55,17 @@ class LiveFeed {
   subscribe(fn: Listener): () => void {
     this.#listeners.add(fn);
     return () => this.#listeners.delete(fn);
+  }
+
+  /** Listens to one kind of named stream event (see NAMED_EVENTS). */
+  onNamed(name: NamedEvent, fn: NamedListener): () => void {
+    let set = this.#named.get(name);
+    if (!set) {
+      set = new Set();
+      this.#named.set(name, set);
+    }
+    set.add(fn);
+    return () => set.delete(fn);
   }
 
   async #url(): Promise<string> {
@@ -85,6 +103,9 @@ class LiveFeed {
     for (const kind of DeviceEvent.options.map((o) => o.shape.kind.value)) {
       es.addEventListener(kind, (m) => this.#deliver(m as MessageEvent<string>));
     }
+    for (const name of NAMED_EVENTS) {
+      es.addEventListener(name, (m) => this.#deliverNamed(name, m as MessageEvent<string>));
+    }
     es.onerror = () => {
       // Not there (404), not allowed or gone; or, in token mode, any drop (the browser's own reconnect would
       // reuse a spent token): try again later with a new URL, slower each time (max 60 s).
@@ -96,6 +117,17 @@ class LiveFeed {
         this.status = 'connecting';
       }
     };
+  }
+
+  #deliverNamed(name: NamedEvent, m: MessageEvent<string>): void {
+    if (m.lastEventId) this.#lastEventId = m.lastEventId;
+    let data: unknown;
+    try {
+      data = JSON.parse(m.data);
+    } catch {
+      return;
+    }
+    for (const fn of this.#named.get(name) ?? []) fn(data);
   }
 
   #deliver(m: MessageEvent<string>): void {
