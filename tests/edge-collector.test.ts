@@ -21,7 +21,7 @@ import { createWorld, type World } from '../edge/tests/fixtures';
 import { natsOperator } from '../scripts/services/nats-auth';
 
 let w: World;
-/** Each call from its own client address, so the auth rate limit (5/min per address) never bites here. */
+/** Each call from its own client address, so the auth rate limit (60/min per address) never bites here. */
 const fromFreshIp: typeof fetch = (input, init) => {
   const headers = new Headers(init?.headers);
   headers.set('cf-connecting-ip', freshIp());

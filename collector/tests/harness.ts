@@ -29,7 +29,7 @@ import { loadCollectorConfig } from '../src/config';
 import { enroll } from '../src/enroll';
 import type { CollectorMetrics } from '../src/metrics';
 import { ensureEventStream } from '../src/relay/relay';
-import { identityFromState, saveState } from '../src/state';
+import { identityFromState, loadState, saveState } from '../src/state';
 
 export type CollectorKeys = { publicKey: CryptoKey; privateKey: CryptoKey };
 
@@ -403,12 +403,22 @@ export async function startEnrolledCollector(opts: {
   clock: Clock;
   env?: Record<string, string>;
 }): Promise<{ nc: NatsConnection; collector: Collector }> {
-  const state = await enroll({
+  await enroll({
     edgeUrl: opts.edgeUrl,
     token: opts.enrollToken,
     stateDir: opts.stateDir,
     version: 'test',
   });
+  return restartCollector(opts);
+}
+
+/** Starts a collector again from the state an earlier enrolment left in `stateDir` (after a crash or stop). */
+export async function restartCollector(opts: {
+  stateDir: string;
+  clock: Clock;
+  env?: Record<string, string>;
+}): Promise<{ nc: NatsConnection; collector: Collector }> {
+  const state = await loadState(opts.stateDir);
   const nc = await connect({ servers: state.natsUrl });
   await ensureEventStream(nc);
   const collector = new Collector({

@@ -4,7 +4,7 @@
 // The hAP ax³ (RouterOS 7.18: `!empty` replies) is fragmented byte by byte, so every sentence's final zero byte
 // arrives alone: the two node-routeros defects the patch fixes, through the whole collector.
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import type { DeviceRegistration, PolledStatus } from '@tod/contracts';
+import type { DeviceEventStatus, DeviceRegistration, PolledStatus } from '@tod/contracts';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAULT_KEYS, type FaultSet } from '../../simulator/src/faults/faults';
@@ -162,7 +162,7 @@ afterAll(() => {
 });
 
 /** One interval: every device polled once; returns each device's status of this round. */
-async function round(): Promise<(PolledStatus | undefined)[]> {
+async function round(): Promise<(DeviceEventStatus | undefined)[]> {
   const steps = pollSteps(collector.metrics);
   const before = CASES.map((_, i) => tap.of(deviceId(i), 'status').length);
   await clock.advance(10_000);

@@ -71,8 +71,13 @@ export type PolledStatus = z.infer<typeof PolledStatus>;
 export const TlsTier = z.enum(['verified', 'self_signed', 'plain']);
 export type TlsTier = z.infer<typeof TlsTier>;
 
+/** A status event's status: what a poll found, or `offline`, which the edge's TenantHub publishes for a device
+ * its collector has said nothing about for a while (the collector died or lost its link). */
+export const DeviceEventStatus = z.enum([...PolledStatus.options, 'offline']);
+export type DeviceEventStatus = z.infer<typeof DeviceEventStatus>;
+
 export const StatusData = z.object({
-  status: PolledStatus,
+  status: DeviceEventStatus,
   /** Human-readable reason for a failure status (the device's or the socket's error text). */
   reason: z.string().max(500).optional(),
   tlsTier: TlsTier.optional(),

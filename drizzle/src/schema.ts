@@ -486,6 +486,18 @@ export const alerts = pgTable('alerts', {
   createdAt: createdAt(),
 });
 
+/** The alert engine's hysteresis state per device (TenantHub), kept with the alerts it explains. */
+export const alertEngineState = pgTable(
+  'alert_engine_state',
+  {
+    tenantId: uuid('tenant_id').notNull(),
+    deviceId: uuid('device_id').notNull(),
+    state: jsonb('state').$type<Record<string, unknown>>().notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.deviceId] })],
+);
+
 export const maintenanceWindows = pgTable('maintenance_windows', {
   id: uuid('id').primaryKey().defaultRandom(),
   tenantId: uuid('tenant_id').notNull(),

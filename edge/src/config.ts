@@ -104,6 +104,9 @@ export const EdgeEnv = z.object({
   METRICS_RETENTION_DAYS: z.coerce.number().int().min(2).max(3650).default(90),
   /** Days of hourly rollups kept (5-minute rollups follow METRICS_RETENTION_DAYS). */
   METRICS_ROLLUP_RETENTION_DAYS: z.coerce.number().int().min(2).max(3650).default(730),
+  /** A device its collector has reported nothing about for this long is marked `offline` by the tenant's hub
+   * (3 of the 60 s poll intervals the edge registers); its collector too, when none of its devices reports. */
+  DEVICE_OFFLINE_AFTER_SECONDS: z.coerce.number().int().min(1).max(86_400).default(180),
   /** Seconds between SSE heartbeat comments. */
   SSE_HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(300).default(15),
 });

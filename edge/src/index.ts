@@ -1,7 +1,16 @@
-// The edge Worker: the Hono app and the Durable Object classes wrangler.toml binds.
+// The edge Worker: the Hono app, the cron trigger and the Durable Object classes wrangler.toml binds.
 import { createApp } from './app';
+import { wakeTenantHubs } from './cron';
+import type { Bindings } from './env';
 
 export { RateLimiter } from './hubs/rate-limiter';
 export { TenantHub } from './hubs/tenant-hub';
 
-export default createApp();
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+  async scheduled(_controller, env, ctx) {
+    ctx.waitUntil(wakeTenantHubs(env));
+  },
+} satisfies ExportedHandler<Bindings>;

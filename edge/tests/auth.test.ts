@@ -165,16 +165,46 @@ describe('SRP login failures', () => {
     expect(await errorCode(res)).toBe('invalid_credentials');
   });
 
-  it('limits auth endpoints to 5 requests per minute per IP with 429 and Retry-After', async () => {
+  it('limits each IP to 60 auth requests per minute with 429 and Retry-After', async () => {
     const s = new Session(edge, { 'cf-connecting-ip': '192.0.2.77' });
     const statuses: number[] = [];
-    for (let i = 0; i < 6; i++)
-      statuses.push((await s.post('/api/auth/srp/init', { email: 'x@tod.test' })).status);
-    expect(statuses.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
-    const res = await s.post('/api/auth/srp/init', { email: 'x@tod.test' });
+    for (let i = 0; i < 60; i++)
+      statuses.push((await s.post('/api/auth/srp/init', { email: `office${i}@tod.test` })).status);
+    expect(statuses.filter((x) => x !== 200)).toEqual([]);
+    const res = await s.post('/api/auth/srp/init', { email: 'office60@tod.test' });
     expect(res.status).toBe(429);
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(await errorCode(res)).toBe('rate_limited');
+  });
+
+  it('locks an account after 5 failed proofs in a minute, from any IP, and leaves other accounts alone', async () => {
+    const victim = 'victim@tod.test';
+    const attempt = async (s: Session, hs: Awaited<ReturnType<typeof initHandshake>>) => {
+      const start = startLogin();
+      const proof = await computeLoginProof(newAccount(victim), start, hs.body);
+      return s.post('/api/auth/srp/verify', { handshakeId: hs.body.handshakeId, A: start.A, M1: proof.M1 });
+    };
+    // A handshake gathered before the failures, to try after them.
+    const early = new Session(edge, { 'cf-connecting-ip': '198.51.100.99' });
+    const gathered = await initHandshake(early, victim);
+    expect(gathered.res.status).toBe(200);
+    for (let i = 1; i <= 5; i++) {
+      const s = new Session(edge, { 'cf-connecting-ip': `198.51.100.${i}` });
+      const hs = await initHandshake(s, victim);
+      expect(hs.res.status).toBe(200);
+      const res = await attempt(s, hs);
+      expect(res.status).toBe(401);
+      expect(await errorCode(res)).toBe('invalid_credentials');
+    }
+    const office = new Session(edge, { 'cf-connecting-ip': '198.51.100.50' });
+    const locked = await office.post('/api/auth/srp/init', { email: victim });
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await errorCode(locked)).toBe('rate_limited');
+    const late = await attempt(early, gathered);
+    expect(late.status).toBe(429);
+    // Same office, another account: unaffected.
+    expect((await office.post('/api/auth/srp/init', { email: 'neighbour@tod.test' })).status).toBe(200);
   });
 });
 

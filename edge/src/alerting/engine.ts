@@ -65,8 +65,9 @@ export interface EngineState {
   devices: Record<string, DeviceState>;
 }
 
-/** The statuses a device_offline rule counts as down; `degraded` still answers, so it is up. */
-const DOWN = new Set(['unreachable', 'auth_failed', 'tls_failed']);
+/** The statuses a device_offline rule counts as down; `degraded` still answers, so it is up. `offline` comes
+ * from the hub when the device's collector went silent. */
+const DOWN = new Set(['unreachable', 'auth_failed', 'tls_failed', 'offline']);
 
 interface Sample {
   subject: string;

@@ -21,11 +21,13 @@ import {
   type DeviceEvent,
   EVENT_STREAM,
   eventStreamConfig,
+  eventSubject,
   type HubStats,
   type LiveTopic,
   TOPIC_OF_KIND,
 } from '@tod/contracts';
-import { devices } from '@tod/drizzle/schema';
+import { collectors, devices } from '@tod/drizzle/schema';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { type DbHandle, openDb, type Tx, withTenant } from '../db';
 import type { Bindings } from '../env';
 import { configFor } from '../middleware/config';
@@ -40,6 +42,7 @@ import {
   utcDay,
 } from '../services/telemetry-store';
 import { type EventSink, HUB_TICK_MS, type HubContext, hubSinks } from './event-sink';
+import { SilenceWatch } from './silence-watch';
 import { type EntryKey, type LiveEntry, SseFanout } from './sse-fanout';
 
 const BATCH_MAX = 1000;
@@ -96,6 +99,8 @@ export class TenantHub extends DurableObject<Bindings> {
   private derived = { seq: 0, n: 0 };
   /** Sink broadcasts waiting for the batch's own entries to be streamed first. */
   private readonly outbox: Omit<LiveEntry, 'key'>[] = [];
+  /** Which devices and collectors went silent; from the first connection of this hub instance. */
+  private silence: SilenceWatch | null = null;
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
@@ -182,6 +187,7 @@ export class TenantHub extends DurableObject<Bindings> {
       // Saved here rather than per batch: a storage write holds back the batch's acks and SSE writes.
       await this.ctx.storage.put('counters', this.counters);
       await this.runMaintenance(false);
+      await this.watchSilence().catch((err) => this.log('silence check failed', err));
       const hub = this.hubContext();
       for (const sink of this.sinks) {
         if (!sink.onTick) continue;
@@ -271,6 +277,7 @@ export class TenantHub extends DurableObject<Bindings> {
       const messages = await consumer.consume({ max_messages: BATCH_MAX * 2 });
       this.connected = true;
       this.lastError = null;
+      this.silence ??= new SilenceWatch(cfg.DEVICE_OFFLINE_AFTER_SECONDS * 1000, Date.now());
       // One batch at a time: what arrives while a batch is being stored becomes the next batch (so a backlog
       // is taken in large batches), and an idle hub waits BATCH_LINGER_MS for company before writing.
       const buf: JsMsg[] = [];
@@ -381,7 +388,9 @@ export class TenantHub extends DurableObject<Bindings> {
     c.lastSeq = Math.max(c.lastSeq, msgs[msgs.length - 1]!.seq);
 
     // Redelivered events go to SSE too (a client that missed them resumes by id); sinks see each event once.
+    const heardAt = Date.now();
     for (const s of accepted) {
+      this.silence?.saw(s.event, heardAt);
       this.remember(s.event);
       this.sse().push(liveEntry(s));
     }
@@ -439,6 +448,91 @@ export class TenantHub extends DurableObject<Bindings> {
       this.lastRollup = now;
     }
     return { rolledUp, partitionsCreated, dropped };
+  }
+
+  // ---- silent devices and collectors ----
+
+  /** Publishes an `offline` status for each device its collector went silent about (it comes back through
+   * the consumer like any event: stored, streamed, evaluated by the alert rules), and keeps the tenant's
+   * collectors' last-seen time and online/offline status. */
+  private async watchSilence(): Promise<void> {
+    const watch = this.silence;
+    const nc = this.nc;
+    const tenantId = this.tenantId!;
+    if (!watch || !nc || !this.connected) return;
+    const now = Date.now();
+    const rows = await this.inTenant((tx) =>
+      tx
+        .select({
+          id: devices.id,
+          collectorId: devices.collectorId,
+          status: devices.status,
+          statusAt: devices.statusAt,
+          lastSeenAt: devices.lastSeenAt,
+        })
+        .from(devices),
+    );
+    const js = jetstream(nc);
+    for (const d of watch.due(rows, now)) {
+      const event: DeviceEvent = {
+        v: 1,
+        id: crypto.randomUUID(),
+        tenantId,
+        deviceId: d.deviceId,
+        collectorId: d.collectorId,
+        at: new Date(d.at).toISOString(),
+        kind: 'status',
+        data: {
+          status: 'offline',
+          reason: `no report from its collector for ${d.silentSeconds} s`,
+          consecutiveFailures: 0,
+        },
+      };
+      await js.publish(eventSubject(tenantId, d.deviceId, 'status'), JSON.stringify(event), {
+        msgID: event.id,
+      });
+    }
+    const heard = watch.takeHeardCollectors();
+    const silent = watch.silentCollectors(rows, now).filter((id) => !heard.has(id));
+    if (heard.size === 0 && silent.length === 0) return;
+    let changed: { id: string; status: 'online' | 'offline' }[];
+    try {
+      changed = await this.inTenant(async (tx) => {
+        const out: { id: string; status: 'online' | 'offline' }[] = [];
+        if (heard.size > 0) {
+          const back = await tx
+            .update(collectors)
+            .set({ status: 'online' })
+            .where(and(inArray(collectors.id, [...heard.keys()]), eq(collectors.status, 'offline')))
+            .returning({ id: collectors.id });
+          for (const r of back) out.push({ id: r.id, status: 'online' });
+          for (const [id, at] of heard) {
+            await tx
+              .update(collectors)
+              .set({
+                lastSeenAt: sql`greatest(${collectors.lastSeenAt}, ${new Date(at).toISOString()}::timestamptz)`,
+              })
+              .where(eq(collectors.id, id));
+          }
+        }
+        if (silent.length > 0) {
+          const gone = await tx
+            .update(collectors)
+            .set({ status: 'offline' })
+            .where(and(inArray(collectors.id, silent), eq(collectors.status, 'online')))
+            .returning({ id: collectors.id });
+          for (const r of gone) out.push({ id: r.id, status: 'offline' });
+        }
+        return out;
+      });
+    } catch (err) {
+      watch.restoreHeardCollectors(heard);
+      throw err;
+    }
+    if (changed.length === 0) return;
+    const hub = this.hubContext();
+    for (const c of changed) hub.broadcast('status', 'collector', { collectorId: c.id, status: c.status });
+    this.flushOutbox();
   }
 
   // ---- live state and SSE ----

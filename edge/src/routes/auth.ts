@@ -36,7 +36,7 @@ import type { AppEnv, Principal } from '../env';
 import { ApiError } from '../errors';
 import { requireRole, sha256 } from '../middleware/auth';
 import { configFor, withConfig } from '../middleware/config';
-import { authRateLimit } from '../middleware/rate-limit';
+import { accountFailed, authRateLimit, refuseLockedAccount } from '../middleware/rate-limit';
 import { type AuditInput, appendAudit, auditContext } from '../services/audit';
 import { kmsFor } from '../services/kms-config';
 import {
@@ -168,6 +168,7 @@ async function fakeSalt(cfg: EdgeConfig, email: string): Promise<string> {
 
 auth.post('/srp/init', authRateLimit, async (c) => {
   const { email } = await readBody(c, SrpInitRequest);
+  await refuseLockedAccount(c, email);
   const db = c.var.openDb();
   await ensureFirstAdmin(c, db);
   const user = await userByEmail(db, email);
@@ -200,8 +201,8 @@ auth.post('/srp/init', authRateLimit, async (c) => {
 });
 
 type ProofResult =
-  | { ok: true; user: AuthUser; M2: string }
-  | { ok: false; user: AuthUser | null; code: string };
+  | { ok: true; user: AuthUser; M2: string; email: string }
+  | { ok: false; user: AuthUser | null; code: string; email: string | null };
 
 /** Consumes a handshake (once, before expiry) and checks the proof. */
 async function checkProof(
@@ -218,11 +219,12 @@ async function checkProof(
          WHERE id = ${proof.handshakeId} AND consumed_at IS NULL
          RETURNING user_id, email, server_secret, server_public, expires_at > now() AS live`);
   const hs = rows[0];
-  if (!hs) return { ok: false, user: null, code: 'invalid_handshake' };
+  if (!hs) return { ok: false, user: null, code: 'invalid_handshake', email: null };
   const user = hs.user_id ? await userById(db, hs.user_id) : null;
-  if (!hs.live) return { ok: false, user, code: 'handshake_expired' };
+  const email = hs.email;
+  if (!hs.live) return { ok: false, user, code: 'handshake_expired', email };
   if (!user || user.disabled || !user.srp_salt || !user.srp_verifier) {
-    return { ok: false, user, code: 'invalid_credentials' };
+    return { ok: false, user, code: 'invalid_credentials', email };
   }
   const M2 = await verifyClientProof({
     email: user.email,
@@ -233,7 +235,7 @@ async function checkProof(
     A: proof.A,
     M1: proof.M1,
   });
-  return M2 ? { ok: true, user, M2 } : { ok: false, user, code: 'invalid_credentials' };
+  return M2 ? { ok: true, user, M2, email } : { ok: false, user, code: 'invalid_credentials', email };
 }
 
 const PROOF_MESSAGES: Record<string, string> = {
@@ -246,7 +248,11 @@ auth.post('/srp/verify', authRateLimit, async (c) => {
   const proof = await readBody(c, SrpVerifyRequest);
   const db = c.var.openDb();
   const result = await checkProof(db, proof);
+  // A handshake started before the account's failures spent its budget proves nothing more until the
+  // window passes (right or wrong), so handshakes gathered in advance do not add guesses.
+  if (result.email) await refuseLockedAccount(c, result.email);
   if (!result.ok) {
+    if (result.email && result.code === 'invalid_credentials') await accountFailed(c, result.email);
     await auditAuth(c, result.user?.tenant_id ?? null, null, {
       action: 'auth.login',
       outcome: 'failure',
@@ -293,11 +299,13 @@ auth.post('/bootstrap', authRateLimit, async (c) => {
   const db = c.var.openDb();
   const fail = new ApiError(401, 'invalid_credentials', 'wrong bootstrap email or password');
   if (!cfg.FIRST_ADMIN_EMAIL || !cfg.FIRST_ADMIN_PASSWORD) throw fail;
+  await refuseLockedAccount(c, body.email);
   await ensureFirstAdmin(c, db);
   const emailOk = await equalSecret(body.email, cfg.FIRST_ADMIN_EMAIL);
   const passwordOk = await equalSecret(body.password, cfg.FIRST_ADMIN_PASSWORD);
   const user = await userByEmail(db, cfg.FIRST_ADMIN_EMAIL);
   if (!emailOk || !passwordOk || !user || user.role !== 'super_admin') {
+    await accountFailed(c, body.email);
     await auditAuth(c, null, null, { action: 'auth.bootstrap', outcome: 'failure' });
     throw fail;
   }
@@ -355,8 +363,10 @@ auth.post(
     const body = await readBody(c, ReenrolRequest);
     const db = c.var.openDb();
     const p = c.var.principal;
+    await refuseLockedAccount(c, `user:${p.id}`);
     const result = await checkProof(db, body.proof);
     if (!result.ok || result.user.id !== p.id) {
+      await accountFailed(c, `user:${p.id}`);
       await auditAuth(c, p.tenantId, p, { action: 'auth.reenroll', outcome: 'failure' });
       throw new ApiError(401, 'invalid_credentials', 'prove the current password and Secret Key first');
     }
