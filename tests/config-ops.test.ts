@@ -15,7 +15,7 @@ import { exportConfig } from '../collector/src/backup/export';
 import { ManualClock } from '../collector/src/clock';
 import type { Collector } from '../collector/src/collector';
 import { RouterSession } from '../collector/src/routeros/session';
-import { pollSteps, startEnrolledCollector } from '../collector/tests/harness';
+import { pollSteps, startEnrolledCollector, stepWhenIdle } from '../collector/tests/harness';
 import { createWorld, type World } from '../edge/tests/fixtures';
 import { SseClient } from '../edge/tests/sse-client';
 import { ManualClock as SimClock } from '../simulator/src/device/clock';
@@ -118,20 +118,18 @@ describe('config editor and safe apply: simulator → collector → edge', () =>
         .deviceEvents()
         .filter((e) => e.event === 'status' && e.body.deviceId === deviceId)
         .map((e) => (e.body as unknown as { data: { status: string } }).data.status);
-    /** One poll interval on both clocks (the device's scheduler runs on its own). */
-    // A step ends when the collector's slot (poll, safe-apply check, backup) finished and its status reached
-    // the browser, so the next step's poll is due on time.
-    const inFlight = () =>
-      Number(/tod_collector_polls_in_flight (\d+)/.exec(collector.metrics.render())?.[1]);
+    /** One poll interval on both clocks (the device's scheduler runs on its own). A step starts once the
+     * collector's slots (poll, safe-apply check, backup) are idle, and ends when its poll was counted and its
+     * status reached the browser. */
     const step = async (ms = POLL_STEP_MS) => {
       const n = statuses().length;
       const steps = pollSteps(collector.metrics);
       simClock.advance(ms);
-      await clock.advance(ms);
+      await stepWhenIdle(collector, clock, ms);
       await poll(
-        async () => [pollSteps(collector.metrics), inFlight()],
-        ([k, f]) => k! > steps && f === 0,
-        'the slot finished',
+        async () => pollSteps(collector.metrics),
+        (k) => k > steps,
+        'the poll counted',
       );
       await sse.until(() => statuses().length > n, 45_000, 'the next poll');
     };

@@ -11,7 +11,7 @@ import { AlertNotice } from '@tod/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../collector/src/clock';
 import type { Collector } from '../collector/src/collector';
-import { restartCollector, startEnrolledCollector } from '../collector/tests/harness';
+import { restartCollector, startEnrolledCollector, stepWhenIdle } from '../collector/tests/harness';
 import { createWorld, type World } from '../edge/tests/fixtures';
 import { type HttpReceiver, httpReceiver } from '../edge/tests/receivers';
 import { SseClient } from '../edge/tests/sse-client';
@@ -117,7 +117,7 @@ describe('a collector that dies', () => {
 
     ({ nc, collector } = await startEnrolledCollector({ edgeUrl: w.edge.url, enrollToken, stateDir, clock }));
     await poll(() => collector!.deviceCount === 1, 'the collector to know the device');
-    await clock.advance(POLL_STEP_MS);
+    await stepWhenIdle(collector, clock, POLL_STEP_MS);
     await poll(() => statuses().some((s) => s.status === 'online'), 'the device online');
     expect(await collectorStatus()).toBe('online');
 
@@ -152,7 +152,7 @@ describe('a collector that dies', () => {
     await poll(() => collector!.deviceCount === 1, 'the restarted collector to know the device');
     const resolved = () => alerts().find((a) => a.kind === 'resolved' && a.alert.id === fired.alert.id);
     await poll(async () => {
-      await clock.advance(POLL_STEP_MS);
+      await stepWhenIdle(collector!, clock, POLL_STEP_MS);
       await new Promise((r) => setTimeout(r, 500));
       return resolved();
     }, 'the resolution');
