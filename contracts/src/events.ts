@@ -1,5 +1,6 @@
 // NATS subjects shared by the collector (publisher) and the edge (consumer).
 import { z } from 'zod';
+import { OperationState } from './api/config-ops';
 import { ConfigSnapshotData } from './config/snapshot';
 
 export const STREAM_NAME = 'TOD';
@@ -15,6 +16,7 @@ export const EventKind = z.enum([
   'config-snapshot',
   'log',
   'progress',
+  'config-operation',
 ]);
 export type EventKind = z.infer<typeof EventKind>;
 
@@ -151,6 +153,16 @@ export const ProgressData = z.object({
   ok: z.boolean().optional(),
 });
 
+/** Progress of a configuration operation (issue #8) on the device: applying → applied | pending-confirmation →
+ * confirmed | reverted, or failed with the device's own error text. */
+export const ConfigOperationData = z.object({
+  operationId: z.uuid(),
+  state: OperationState,
+  error: z.string().max(2000).optional(),
+  /** Safe apply: when the device reverts unless confirmed. */
+  confirmDeadline: z.iso.datetime({ offset: true }).optional(),
+});
+
 const envelope = {
   v: z.literal(1),
   /** Unique per event; also the JetStream Nats-Msg-Id. */
@@ -172,6 +184,7 @@ export const DeviceEvent = z.discriminatedUnion('kind', [
   z.object({ ...envelope, kind: z.literal('config-snapshot'), data: ConfigSnapshotData }),
   z.object({ ...envelope, kind: z.literal('log'), data: LogData }),
   z.object({ ...envelope, kind: z.literal('progress'), data: ProgressData }),
+  z.object({ ...envelope, kind: z.literal('config-operation'), data: ConfigOperationData }),
 ]);
 export type DeviceEvent = z.infer<typeof DeviceEvent>;
 export type DeviceEventOf<K extends EventKind> = Extract<DeviceEvent, { kind: K }>;

@@ -26,7 +26,7 @@ CREATE TABLE config_batches (
   -- Kept when the template is later deleted (the items hold what was rendered).
   template_id uuid,
   mode text NOT NULL CHECK (mode IN ('standard', 'safe')),
-  timeout_seconds integer NOT NULL CHECK (timeout_seconds BETWEEN 30 AND 3600),
+  timeout_seconds integer NOT NULL CHECK (timeout_seconds BETWEEN 5 AND 3600),
   concurrency integer NOT NULL CHECK (concurrency BETWEEN 1 AND 50),
   stop_on_failure boolean NOT NULL,
   note text,

@@ -9,6 +9,7 @@ import {
   undeclaredPlaceholders,
 } from '../config/template';
 import { PageQuery } from './common';
+import { APPLY_SCRIPT_MAX_CHARS, Changes, SAFE_TIMEOUT_DEFAULT_S, SafeTimeoutSeconds } from './config-ops';
 
 // ---- templates ----
 
@@ -91,19 +92,10 @@ export const BatchSelection = z
   .refine((s) => Object.values(s).some((v) => v !== undefined), 'name devices, a group, a tag or a filter');
 export type BatchSelection = z.infer<typeof BatchSelection>;
 
-/** One editor change (same shape as the single-device config API's Change). */
-export const BatchChange = z.strictObject({
-  action: z.enum(['add', 'set', 'remove', 'enable', 'disable', 'move']),
-  path: z.string().regex(/^(\/[a-z0-9-]+)+$/, 'a menu path like /ip/address'),
-  id: z.string().max(200).optional(),
-  values: z.record(z.string().max(100), z.string().max(4096)).optional(),
-  destination: z.string().max(200).optional(),
-});
-
-const Script = z.string().min(1).max(65_536);
+const Script = z.string().min(1).max(APPLY_SCRIPT_MAX_CHARS);
 
 export const BatchAction = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('changes'), changes: z.array(BatchChange).min(1).max(500) }),
+  z.strictObject({ kind: z.literal('changes'), changes: Changes }),
   z.strictObject({ kind: z.literal('script'), script: Script }),
   z.strictObject({ kind: z.literal('template'), templateId: z.uuid(), ...TemplateValueSet }),
   z.strictObject({ kind: z.literal('cli'), script: Script }),
@@ -116,7 +108,7 @@ export const CreateConfigBatchRequest = z.strictObject({
   action: BatchAction,
   /** For changes, scripts and templates; a CLI batch ignores it. */
   mode: z.enum(['standard', 'safe']).default('standard'),
-  timeoutSeconds: z.number().int().min(30).max(3600).default(300),
+  timeoutSeconds: SafeTimeoutSeconds.default(SAFE_TIMEOUT_DEFAULT_S),
   concurrency: z.number().int().min(1).max(50).default(10),
   stopOnFailure: z.boolean().default(false),
   /** A short note for the report and the audit log. */

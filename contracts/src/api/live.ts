@@ -17,6 +17,7 @@ export const TOPIC_OF_KIND: Record<EventKind, LiveTopic> = {
   progress: 'progress',
   'config-changed': 'config',
   'config-snapshot': 'config',
+  'config-operation': 'config',
   log: 'logs',
 };
 
