@@ -15,6 +15,8 @@ import { auditLogsRoute, kmsEventsRoute } from './routes/audit-logs';
 import { auth } from './routes/auth';
 import { collectorsRoute } from './routes/collectors';
 import { configBackupsRoute, configHistoryRoute } from './routes/config-backups';
+import { configBatchesRoute } from './routes/config-batches';
+import { configTemplatesRoute } from './routes/config-templates';
 import { deviceGroupsRoute, tagsRoute } from './routes/device-sets';
 import { devicesRoute } from './routes/devices';
 import { health } from './routes/health';
@@ -95,6 +97,8 @@ export function createApp(): Hono<AppEnv> {
   app.route('/api/devices', devicesRoute);
   app.route('/api/devices', configBackupsRoute);
   app.route('/api/config-backups', configHistoryRoute);
+  app.route('/api/config-templates', configTemplatesRoute);
+  app.route('/api/config-batches', configBatchesRoute);
   app.route('/api/device-groups', deviceGroupsRoute);
   app.route('/api/tags', tagsRoute);
   app.route('/api/collectors', collectorsRoute);

@@ -182,3 +182,11 @@ describe('renderTemplate', () => {
     });
   });
 });
+
+describe('placeholders', () => {
+  it('finds undeclared placeholders after a render (no regex state leaks between calls)', async () => {
+    const { undeclaredPlaceholders } = await import('./template');
+    renderTemplate('a {{x}} b {{x}}', [v({ name: 'x', type: 'string' })], { values: { x: 'y' } });
+    expect(undeclaredPlaceholders('set name={{ghost}}', [])).toEqual(['ghost']);
+  });
+});

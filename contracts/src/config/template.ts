@@ -74,6 +74,8 @@ export interface TemplateError {
 export type RenderResult = { ok: true; script: string } | { ok: false; errors: TemplateError[] };
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}/g;
+/** The same, anchored at lastIndex, for the render loop (a separate object: matchAll copies lastIndex). */
+const PLACEHOLDER_AT = /\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}/y;
 
 /** The placeholders a body uses, in order of first use. */
 export function placeholdersOf(body: string): string[] {
@@ -214,9 +216,9 @@ export function renderTemplate(
   while (i < body.length) {
     const c = body[i]!;
     if (c === '{' && body[i + 1] === '{') {
-      PLACEHOLDER.lastIndex = i;
-      const m = PLACEHOLDER.exec(body);
-      if (m && m.index === i) {
+      PLACEHOLDER_AT.lastIndex = i;
+      const m = PLACEHOLDER_AT.exec(body);
+      if (m) {
         const text = texts.get(m[1]!) ?? '';
         out += inQuotes ? escapeQuoted(text) : routerOsValue(text);
         i += m[0].length;
