@@ -9,6 +9,10 @@ import { api } from '../api/client';
 
 export type LiveStatus = 'idle' | 'connecting' | 'live' | 'unavailable';
 type Listener = (e: DeviceEvent) => void;
+/** Events the hub derives, not device events (e.g. `config-batch` progress): delivered as parsed JSON. */
+const NAMED_EVENTS = ['config-batch'] as const;
+export type NamedEvent = (typeof NAMED_EVENTS)[number];
+type NamedListener = (data: unknown) => void;
 
 class LiveFeed {
   status = $state<LiveStatus>('idle');
@@ -16,6 +20,7 @@ class LiveFeed {
   recent = $state<DeviceEvent[]>([]);
   #source: EventSource | null = null;
   #listeners = new Set<Listener>();
+  #named = new Map<NamedEvent, Set<NamedListener>>();
   #retry = 1000;
   #timer: ReturnType<typeof setTimeout> | null = null;
   /** The tenant a super admin streams (token mode), or null for the cookie's own tenant. */
@@ -48,6 +53,17 @@ class LiveFeed {
   subscribe(fn: Listener): () => void {
     this.#listeners.add(fn);
     return () => this.#listeners.delete(fn);
+  }
+
+  /** Listens to a hub-derived event (`config-batch`); returns the unsubscribe. */
+  on(event: NamedEvent, fn: NamedListener): () => void {
+    let set = this.#named.get(event);
+    if (!set) {
+      set = new Set();
+      this.#named.set(event, set);
+    }
+    set.add(fn);
+    return () => set.delete(fn);
   }
 
   async #url(): Promise<string> {
@@ -84,6 +100,19 @@ class LiveFeed {
     es.onmessage = (m) => this.#deliver(m);
     for (const kind of DeviceEvent.options.map((o) => o.shape.kind.value)) {
       es.addEventListener(kind, (m) => this.#deliver(m as MessageEvent<string>));
+    }
+    for (const name of NAMED_EVENTS) {
+      es.addEventListener(name, (m) => {
+        const msg = m as MessageEvent<string>;
+        if (msg.lastEventId) this.#lastEventId = msg.lastEventId;
+        let data: unknown;
+        try {
+          data = JSON.parse(msg.data);
+        } catch {
+          return;
+        }
+        for (const fn of this.#named.get(name) ?? []) fn(data);
+      });
     }
     es.onerror = () => {
       // Not there (404), not allowed or gone; or, in token mode, any drop (the browser's own reconnect would
