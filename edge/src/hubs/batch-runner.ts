@@ -10,7 +10,6 @@ import {
   type BatchCounts,
   type BatchItemState,
   CliRunResult,
-  type CollectorCommandInput,
   ConfigApplyResult,
   type ConfigBatchItem,
   type ConfigBatchProgress,
@@ -24,7 +23,7 @@ import { configFor } from '../middleware/config';
 import { appendAudit } from '../services/audit';
 import { batchSummaryDto, countItems, itemDto } from '../services/config-batches';
 import { kmsFor } from '../services/kms-config';
-import { sendBatchCommand } from './batch-commands';
+import { type BatchChannel, type BatchDeviceRequest, openBatchChannel } from './batch-commands';
 
 /** While a batch runs, the alarm fires this often: it restarts a runner that was evicted. */
 const WATCHDOG_MS = 15_000;
@@ -145,6 +144,7 @@ class BatchRun {
   private batch!: BatchRow;
   private readonly items = new Map<string, ItemRow>();
   private stop = false;
+  private commands: BatchChannel | null = null;
 
   constructor(
     private readonly runner: BatchRunner,
@@ -193,10 +193,35 @@ class BatchRun {
         if (this.batch.stopOnFailure && this.items.get(deviceId)!.state === 'failed') this.stop = true;
       }
     };
-    const workers = Math.min(this.batch.concurrency, Math.max(queue.length, 1));
-    await Promise.all(Array.from({ length: workers }, worker));
+    if (queue.length > 0 && !this.stop && !this.runner.cancelled) {
+      // One NATS connection for the run. When it cannot be opened, every device fails with the reason
+      // (recorded and shown) rather than the batch retrying forever.
+      try {
+        this.commands = await openBatchChannel(this.runner.envBindings());
+      } catch (err) {
+        const reason = errorText(err);
+        this.commands = {
+          prepare: async () => null,
+          send: async () => {
+            throw new Error(reason);
+          },
+          close: async () => {},
+        };
+      }
+      try {
+        const workers = Math.min(this.batch.concurrency, queue.length);
+        await Promise.all(Array.from({ length: workers }, worker));
+      } finally {
+        await this.commands.close().catch(() => {});
+      }
+    }
     await this.finishBatch();
     return true;
+  }
+
+  private channel(): BatchChannel {
+    if (!this.commands) throw new Error('the command channel is not open');
+    return this.commands;
   }
 
   private hasFailure(): boolean {
@@ -207,25 +232,32 @@ class BatchRun {
   private async runItem(deviceId: string): Promise<void> {
     const item = this.items.get(deviceId)!;
     const isCli = this.batch.kind === 'cli';
-    const operationId = isCli ? null : crypto.randomUUID();
+    const request: BatchDeviceRequest = {
+      deviceId,
+      kind: this.batch.kind,
+      commands: item.commands,
+      mode: this.batch.mode,
+      timeoutSeconds: this.batch.timeoutSeconds,
+      createdBy: this.batch.createdBy,
+    };
+    let operationId: string | null = null;
+    try {
+      operationId = await this.inTenant((tx) => this.channel().prepare(tx, this.tenantId, request));
+    } catch (err) {
+      await this.finishItem(deviceId, { state: 'failed', output: null, error: errorText(err) });
+      return;
+    }
     await this.updateItem(deviceId, { state: 'running', startedAt: new Date(), operationId });
     await this.runner.keepAlive();
-    const request: CollectorCommandInput = isCli
-      ? { op: 'cli.run', deviceId, script: item.commands[0] ?? '' }
-      : {
-          op: 'config.apply',
-          deviceId,
-          operationId: operationId!,
-          commands: item.commands,
-          script: this.batch.kind !== 'changes',
-          mode: this.batch.mode,
-          timeoutSeconds: this.batch.timeoutSeconds,
-        };
     let outcome: { state: BatchItemState; output: string | null; error: string | null };
     try {
-      const reply = await sendBatchCommand(this.runner.envBindings(), this.tenantId, deviceId, request, {
-        timeoutMs: isCli ? CLI_TIMEOUT_MS : APPLY_TIMEOUT_MS,
-      });
+      const reply = await this.channel().send(
+        (fn) => this.inTenant(fn),
+        this.tenantId,
+        request,
+        operationId,
+        isCli ? CLI_TIMEOUT_MS : APPLY_TIMEOUT_MS,
+      );
       if (!reply.ok) outcome = { state: 'failed', output: null, error: reply.error.message };
       else if (isCli) {
         const r = CliRunResult.safeParse(reply.result);
@@ -257,7 +289,7 @@ class BatchRun {
           };
       }
     } catch (err) {
-      outcome = { state: 'failed', output: null, error: err instanceof Error ? err.message : String(err) };
+      outcome = { state: 'failed', output: null, error: errorText(err) };
     }
     await this.finishItem(deviceId, outcome);
   }
@@ -350,4 +382,8 @@ class BatchRun {
       this.runner.log('progress not streamed', err);
     }
   }
+}
+
+function errorText(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).slice(0, 4000);
 }
