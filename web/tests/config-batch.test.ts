@@ -122,7 +122,7 @@ describe('Config → Batch', () => {
     await pg.waitForURL('**/config/batch?from=selection');
     await pg.getByTestId('selected-devices').getByText('rtr-00', { exact: false }).waitFor();
     await pg.getByLabel('CLI command (output per device)').check();
-    await pg.getByLabel('Command').fill('/system resource print .proplist=version');
+    await pg.getByRole('textbox', { name: 'Command' }).fill('/system resource print .proplist=version');
     // One device at a time, each answering slowly, so the report opens while devices are still waiting.
     await pg.getByLabel('Devices at a time').fill('1');
     for (const d of fleet.devices) await d.setFaults({ latencyMs: 250 });
