@@ -17,8 +17,8 @@ import { SseClient } from '../edge/tests/sse-client';
 import { type Fleet, startFleet } from '../simulator/src/fleet';
 
 const DEVICES = 200;
-const OLD = '7.15.3';
-const NEW = '7.16.2';
+// Two kinds of router in the fleet: a bulk CLI question about the board has two distinct answers.
+const boardOf = (i: number) => (i % 4 === 0 ? 'ccr2004' : 'rb5009');
 const FAULTY = 7;
 
 let w: World;
@@ -61,9 +61,7 @@ function finished(id: string, timeoutMs = 180_000): Promise<ConfigBatch> {
 }
 
 beforeAll(async () => {
-  const overrides = Object.fromEntries(
-    Array.from({ length: DEVICES }, (_, i) => [i, { version: i % 4 === 0 ? OLD : NEW }]),
-  );
+  const overrides = Object.fromEntries(Array.from({ length: DEVICES }, (_, i) => [i, { board: boardOf(i) }]));
   [w, fleet] = await Promise.all([
     createWorld({ nats: true }),
     startFleet({ devices: DEVICES, tls: false, overrides }),
@@ -112,16 +110,18 @@ describe('config batches against the simulator fleet', () => {
     const sse = await SseClient.open(w.a.viewer, '/api/sse?topics=config');
     const b = await start({
       selection: { filter: 'sim-' },
-      action: { kind: 'cli', script: '/system resource print .proplist=version' },
+      action: { kind: 'cli', script: '/system resource print .proplist=board-name' },
       concurrency: 20,
     });
     expect(b.counts.total).toBe(DEVICES);
     const done = await finished(b.id);
     expect(done.state).toBe('completed');
     expect(done.counts).toMatchObject({ total: DEVICES, succeeded: DEVICES, failed: 0 });
+    const boardName = (i: number) => fleet.manifest.devices[i]!.boardName;
+    expect(boardName(0)).not.toBe(boardName(1));
     expect(done.groups).toEqual([
-      { output: `version=${NEW}`, deviceIds: ids.filter((_, i) => i % 4 !== 0) },
-      { output: `version=${OLD}`, deviceIds: ids.filter((_, i) => i % 4 === 0) },
+      { output: `board-name=${boardName(1)}`, deviceIds: ids.filter((_, i) => i % 4 !== 0) },
+      { output: `board-name=${boardName(0)}`, deviceIds: ids.filter((_, i) => i % 4 === 0) },
     ]);
     // Live progress: every device was streamed running and then succeeded.
     const seen = await sse.until(

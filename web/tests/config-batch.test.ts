@@ -48,7 +48,7 @@ async function apiCall<T>(
 beforeAll(async () => {
   const [db, nats] = await Promise.all([freshDatabase(), freshNats()]);
   const overrides = Object.fromEntries(
-    Array.from({ length: DEVICES }, (_, i) => [i, { version: i % 3 === 0 ? '7.15.3' : '7.16.2' }]),
+    Array.from({ length: DEVICES }, (_, i) => [i, { board: i % 3 === 0 ? 'ccr2004' : 'rb5009' }]),
   );
   [portal, fleet] = await Promise.all([
     startPortal('config-batch', {
@@ -122,7 +122,7 @@ describe('Config → Batch', () => {
     await pg.waitForURL('**/config/batch?from=selection');
     await pg.getByTestId('selected-devices').getByText('rtr-00', { exact: false }).waitFor();
     await pg.getByLabel('CLI command (output per device)').check();
-    await pg.getByRole('textbox', { name: 'Command' }).fill('/system resource print .proplist=version');
+    await pg.getByRole('textbox', { name: 'Command' }).fill('/system resource print .proplist=board-name');
     // One device at a time, each answering slowly, so the report opens while devices are still waiting.
     await pg.getByLabel('Devices at a time').fill('1');
     for (const d of fleet.devices) await d.setFaults({ latencyMs: 250 });
@@ -142,7 +142,10 @@ describe('Config → Batch', () => {
     const groups = pg.getByTestId('output-groups');
     await groups.getByText('16 devices').waitFor();
     await groups.getByText('8 devices').waitFor();
-    await pg.getByTestId('group-output').getByText('version=7.16.2').waitFor();
+    await pg
+      .getByTestId('group-output')
+      .getByText(`board-name=${fleet.manifest.devices[1]!.boardName}`)
+      .waitFor();
     await portal.screenshot(pg, '03-batch-report-grouped');
   }, 240_000);
 
