@@ -11,6 +11,7 @@ import { ConfigExportError } from './backup/export';
 import { BackupPlan } from './backup/scheduler';
 import { takeConfigSnapshot } from './backup/snapshot-event';
 import { type Clock, systemClock } from './clock';
+import { CommandFailure, CommandHandler } from './commands/handler';
 import { backupWindow, type CollectorConfig, leaseTiming } from './config';
 import { CollectorMetrics } from './metrics';
 import { ReplyShapeError } from './poll/parse';
@@ -77,6 +78,7 @@ export class Collector {
   private caPem: string | undefined;
   private leases!: DeviceLeases;
   private backups!: BackupPlan;
+  private commands: CommandHandler | undefined;
 
   constructor(private readonly deps: CollectorDeps) {
     this.clock = deps.clock ?? systemClock;
@@ -174,12 +176,28 @@ export class Collector {
       onInvalid: (key, reason) => logger.warn({ key, reason }, 'ignoring a device entry that cannot be read'),
     });
     await this.registry.start();
+    this.commands = new CommandHandler({
+      tenantId: identity.tenantId,
+      collectorId: identity.collectorId,
+      clock: this.clock,
+      logger,
+      stateDir: config.TOD_COLLECTOR_STATE_DIR,
+      openSession: (deviceId) => this.openCommandSession(deviceId),
+      publish: async (event) => {
+        await this.relay.enqueue(event);
+        this.metrics.publishes.inc({ outcome: 'queued' });
+      },
+      requestBackup: (deviceId) => this.backups.changed(deviceId, 'manual'),
+      exportNow: (deviceId) => this.exportNow(deviceId),
+    });
+    await this.commands.start(nc);
     logger.info({ devices: this.devices.size }, 'collector started');
   }
 
   /** Finishes the polls in flight, closes sessions, releases HA leases (so a peer takes over at once) and flushes
    * the outbox (bounded by flushTimeoutMs). `releaseLeases: false` leaves the leases to expire, as a crash would. */
   async stop(flushTimeoutMs = 10_000, opts: { releaseLeases?: boolean } = {}): Promise<void> {
+    await this.commands?.stop();
     await this.registry?.stop();
     await this.scheduler?.stop();
     for (const state of this.devices.values()) state.session?.close();
@@ -248,11 +266,79 @@ export class Collector {
     return n;
   }
 
-  /** One slot of the device: its poll, then (only after a successful poll) a backup if one is due. */
+  /** One slot of the device: its poll, then (only after a successful poll) the outcome of a pending safe
+   * apply and a backup if one is due. */
   private async poll(deviceId: string): Promise<PollOutcome> {
     const outcome = await this.pollOnce(deviceId);
-    if (outcome === 'ok') await this.backupIfDue(deviceId);
+    if (outcome === 'ok') {
+      await this.checkSafeApplies(deviceId);
+      await this.backupIfDue(deviceId);
+    }
     return outcome;
+  }
+
+  private async checkSafeApplies(deviceId: string): Promise<void> {
+    const state = this.devices.get(deviceId);
+    if (!state?.session?.isOpen || !this.commands?.pendingFor(deviceId).length) return;
+    try {
+      await this.commands.checkPending(deviceId, state.session);
+    } catch (err) {
+      this.deps.logger.warn(
+        { deviceId, err: err instanceof Error ? err.message : String(err) },
+        'could not check pending safe applies',
+      );
+    }
+  }
+
+  /** A backup on request (command `backup.export`), on a session of its own; the snapshot goes out as the
+   * usual `config-snapshot` event. The export text is never logged. */
+  private async exportNow(deviceId: string): Promise<void> {
+    const state = this.devices.get(deviceId);
+    const session = await this.openCommandSession(deviceId);
+    const { identity, config } = this.deps;
+    try {
+      const showSensitive =
+        state?.device.registration.backup?.showSensitive ??
+        (config.BACKUP_SHOW_SENSITIVE === '1' || config.BACKUP_SHOW_SENSITIVE === 'true');
+      const { event } = await takeConfigSnapshot(
+        session,
+        { tenantId: identity.tenantId, deviceId, collectorId: identity.collectorId },
+        { trigger: 'manual', showSensitive },
+        this.clock,
+        newEventId,
+      );
+      await this.relay.enqueue(event);
+      this.metrics.publishes.inc({ outcome: 'queued' });
+      this.metrics.backups.inc({ outcome: 'ok' });
+    } finally {
+      session.close();
+    }
+  }
+
+  /** A session of its own for a command from the edge (closed by the caller). A device shared by an HA group
+   * is served by the collector holding its lease. */
+  private async openCommandSession(deviceId: string): Promise<RouterSession> {
+    const state = this.devices.get(deviceId);
+    if (!state) throw new CommandFailure('unknown_device', 'this collector does not serve the device');
+    if (this.isShared(state) && !this.leases.holds(deviceId))
+      throw new CommandFailure('not_leased', 'another collector of the site polls this device now');
+    const reg = state.device.registration;
+    const { config } = this.deps;
+    return RouterSession.open(
+      {
+        host: reg.host,
+        port: reg.port,
+        tlsPort: reg.tlsPort,
+        tlsMode: reg.tlsMode,
+        username: state.device.credentials.username,
+        password: state.device.credentials.password,
+        ...(this.caPem ? { caPem: this.caPem } : {}),
+      },
+      {
+        connectTimeoutMs: config.CONNECT_TIMEOUT_S * 1000,
+        commandTimeoutMs: config.COMMAND_TIMEOUT_S * 1000,
+      },
+    );
   }
 
   /** Takes the backup due for a device on its open session. A failure is counted and logged (never the export

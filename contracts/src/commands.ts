@@ -14,6 +14,7 @@ import {
   SAFE_TIMEOUT_DEFAULT_S,
   SafeTimeoutSeconds,
 } from './api/config-ops';
+import { CONFIG_EXPORT_MAX_CHARS } from './config/snapshot';
 
 const deviceId = z.uuid();
 
@@ -26,7 +27,7 @@ export const ConfigApplyCommand = z.strictObject({
   operationId: z.uuid(),
   /** CLI command lines (changesToCommands); each simple line runs as one API sentence, in order, stopping at
    * the first error. With `script`, the lines are joined and run on the device as one script. */
-  commands: z.array(z.string().min(1).max(APPLY_SCRIPT_MAX_CHARS)).min(1).max(2000),
+  commands: z.array(z.string().min(1).max(CONFIG_EXPORT_MAX_CHARS)).min(1).max(2000),
   script: z.boolean().default(false),
   /** restore: the script is a full `/export`; rows of the menus it adds to are removed first (in the same
    * script), so the device ends with exactly the exported configuration. */

@@ -542,6 +542,34 @@ export const configSnapshots = pgTable('config_snapshots', {
   sourceEventId: text('source_event_id'),
 });
 
+/** Configuration operations (migration 0006): changes applied to a device, standard or safe, and their state. */
+export const configOperationKinds = ['changes', 'script', 'restore'] as const;
+export const configOperationModes = ['standard', 'safe'] as const;
+export const configOperationStates = [
+  'applying',
+  'pending-confirmation',
+  'confirmed',
+  'reverted',
+  'failed',
+  'applied',
+] as const;
+export const configOperations = pgTable('config_operations', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  tenantId: uuid('tenant_id').notNull(),
+  deviceId: uuid('device_id').notNull(),
+  kind: text('kind', { enum: configOperationKinds }).notNull(),
+  mode: text('mode', { enum: configOperationModes }).notNull(),
+  state: text('state', { enum: configOperationStates }).notNull(),
+  commands: jsonb('commands').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+  error: text('error'),
+  timeoutSeconds: integer('timeout_seconds'),
+  confirmDeadline: timestamp('confirm_deadline', { withTimezone: true }),
+  snapshotId: uuid('snapshot_id'),
+  createdBy: uuid('created_by'),
+  createdAt: createdAt(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
 /** Batch configuration (migration 0007): templates, batches over a selection of devices, per-device items. */
 export const configTemplates = pgTable('config_templates', {
   id: uuid('id').primaryKey().defaultRandom(),
@@ -635,6 +663,7 @@ export const allTables = {
   maintenance_windows: maintenanceWindows,
   notification_deliveries: notificationDeliveries,
   config_snapshots: configSnapshots,
+  config_operations: configOperations,
   config_templates: configTemplates,
   config_batches: configBatches,
   config_batch_items: configBatchItems,

@@ -2,6 +2,7 @@
 // that destroy or change state. The role matrix, the isolation probes and the bad-input sweep iterate it.
 import type { World } from './fixtures';
 import { ALERTING_ROUTES } from './routes-alerting';
+import { CONFIG_ROUTES } from './routes-config';
 import { CONFIG_BATCH_ROUTES } from './routes-config-batch';
 
 export type MinRole = 'super_admin' | 'admin' | 'operator' | 'viewer';
@@ -237,4 +238,5 @@ export const ROUTES: RouteCase[] = [
   { method: 'POST', path: '/api/hub/maintenance', min: 'admin', ok: 200 },
   ...ALERTING_ROUTES,
   ...CONFIG_BATCH_ROUTES,
+  ...CONFIG_ROUTES,
 ];

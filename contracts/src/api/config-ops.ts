@@ -240,7 +240,7 @@ export const OperationListQuery = z.strictObject({
 export type OperationListQuery = z.infer<typeof OperationListQuery>;
 
 export const RestoreBody = z.strictObject({
-  mode: z.literal('safe').default('safe'),
+  mode: z.literal('safe'),
   timeoutSeconds: SafeTimeoutSeconds.default(SAFE_TIMEOUT_DEFAULT_S),
 });
 export type RestoreBody = z.infer<typeof RestoreBody>;

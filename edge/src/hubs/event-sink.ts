@@ -9,6 +9,7 @@ import type { Tx } from '../db';
 import type { Bindings } from '../env';
 import type { SequencedEvent } from '../services/telemetry-store';
 import { alertingSink } from './alerting-sink';
+import { configOperationSink } from './config-ops-sink';
 import { configSnapshotSink } from './config-sink';
 
 export type { SequencedEvent } from '../services/telemetry-store';
@@ -56,5 +57,5 @@ export const HUB_TICK_MS = 10_000;
 
 /** The sinks every TenantHub runs, in order. */
 export function hubSinks(_env: Bindings): EventSink[] {
-  return [configSnapshotSink(), alertingSink()];
+  return [configSnapshotSink(), configOperationSink(), alertingSink()];
 }

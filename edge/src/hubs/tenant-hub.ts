@@ -597,7 +597,9 @@ function liveEntry(s: SequencedEvent): LiveEntry {
   return {
     key: { seq: s.seq, sub: 0 },
     topic: TOPIC_OF_KIND[s.event.kind],
-    event: s.event.kind,
+    // SSE event `config-operation` carries the operation DTO (config-ops-sink); the raw collector event
+    // behind it streams under its own name.
+    event: s.event.kind === 'config-operation' ? 'config-operation-event' : s.event.kind,
     data: JSON.stringify(redacted(s.event)),
   };
 }

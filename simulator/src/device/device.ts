@@ -322,6 +322,9 @@ export class Device {
   restore(snapshot: string): void {
     const parsed = JSON.parse(snapshot) as Record<string, Table>;
     const s = this.tree();
+    // A table created after the save (e.g. the first scheduler entry) did not exist then: it ends empty.
+    for (const k of [...s.keys()])
+      if (k !== 'log' && k !== 'history' && k !== 'file' && !(k in parsed)) s.set(k, { rows: [], nextId: 1 });
     for (const [k, v] of Object.entries(parsed)) s.set(k, { rows: v.rows, nextId: v.nextId });
   }
 

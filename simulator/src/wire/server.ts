@@ -18,7 +18,7 @@ export class DeviceServer {
   faults: FaultSet = {};
   private api?: Server;
   private apiSsl?: Server;
-  private readonly sessions = new Set<ApiSession>();
+  private readonly sessions = new Map<ApiSession, string>();
   ports: { api: number; apiSsl?: number } = { api: 0 };
   private listening = false;
 
@@ -27,6 +27,27 @@ export class DeviceServer {
     private readonly opts: DeviceServerOptions,
   ) {
     device.onDown(() => this.dropAll());
+    // Disabling the `api` (`api-ssl`) entry of /ip/service refuses new connections on that port and ends the
+    // sessions on it, as on RouterOS: after the reply to the command that disabled it has gone out.
+    device.onChange((table, row, dead) => {
+      if (table !== 'service' || dead || row.disabled !== 'true') return;
+      const via = row.name;
+      if (via !== 'api' && via !== 'api-ssl') return;
+      setImmediate(() => {
+        for (const [session, v] of this.sessions)
+          if (v === via && this.serviceDisabled(via)) {
+            session.close();
+            this.sessions.delete(session);
+          }
+      });
+    });
+  }
+
+  /** The device's /ip/service entry for this port is disabled (the device refuses API connections on it). */
+  private serviceDisabled(via: string): boolean {
+    return (
+      this.device.up && this.device.table('service').rows.some((r) => r.name === via && r.disabled === 'true')
+    );
   }
 
   get sessionCount(): number {
@@ -53,7 +74,7 @@ export class DeviceServer {
 
   private accept(socket: Socket | TLSSocket, via: string): void {
     socket.on('error', () => socket.destroy());
-    if (!this.device.up || this.faults.unreachable) {
+    if (!this.device.up || this.faults.unreachable || this.serviceDisabled(via)) {
       socket.destroy();
       return;
     }
@@ -64,12 +85,12 @@ export class DeviceServer {
       via,
       this.opts.onSentence ? { onSentence: this.opts.onSentence } : {},
     );
-    this.sessions.add(session);
+    this.sessions.set(session, via);
     socket.on('close', () => this.sessions.delete(session));
   }
 
   dropAll(): void {
-    for (const s of this.sessions) s.close();
+    for (const s of this.sessions.keys()) s.close();
     this.sessions.clear();
   }
 
