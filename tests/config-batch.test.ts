@@ -139,7 +139,7 @@ describe('config batches against the simulator fleet', () => {
     );
     expect(new Set(seen.filter((i) => i.state === 'running').map((i) => i.deviceId)).size).toBe(DEVICES);
     sse.close();
-  });
+  }, 240_000);
 
   it('applies a template to every device; an unreachable device fails alone with its error', async () => {
     await fleet.device(FAULTY).setFaults({ unreachable: true });
@@ -182,7 +182,7 @@ describe('config batches against the simulator fleet', () => {
     } finally {
       await fleet.device(FAULTY).clearFaults();
     }
-  });
+  }, 240_000);
 
   it('stops at the first failure when asked', async () => {
     await fleet.device(FAULTY).setFaults({ unreachable: true });
@@ -199,5 +199,5 @@ describe('config batches against the simulator fleet', () => {
     } finally {
       await fleet.device(FAULTY).clearFaults();
     }
-  });
+  }, 240_000);
 });
