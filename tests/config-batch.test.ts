@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { ConfigBatch, ConfigBatchProgress } from '@tod/contracts';
+import { ConfigBatch, ConfigBatchProgress, ConfirmBatchResponse } from '@tod/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../collector/src/clock';
 import type { Collector } from '../collector/src/collector';
@@ -182,6 +182,29 @@ describe('config batches against the simulator fleet', () => {
     } finally {
       await fleet.device(FAULTY).clearFaults();
     }
+  }, 240_000);
+
+  it('applies a safe batch and confirms every waiting change in one request', async () => {
+    const b = await start({
+      selection: { deviceIds: [ids[20]!, ids[21]!, ids[22]!] },
+      action: { kind: 'script', script: '/ip dns set servers=9.9.9.9' },
+      mode: 'safe',
+      timeoutSeconds: 600,
+    });
+    const done = await finished(b.id);
+    expect(done.counts).toMatchObject({ total: 3, succeeded: 3 });
+    for (const i of done.items) expect(i.output).toMatch(/^pending confirmation/);
+    const res = await w.a.operator.post(`/api/config-batches/${b.id}/confirm`, {});
+    expect(res.status).toBe(200);
+    expect(ConfirmBatchResponse.parse(await res.json())).toEqual({ confirmed: 3, reverted: 0, failed: [] });
+    for (const i of done.items) {
+      const op = (await (await w.a.viewer.get(`/api/config-operations/${i.operationId}`)).json()) as {
+        state: string;
+      };
+      expect(op.state).toBe('confirmed');
+    }
+    const after = ConfigBatch.parse(await (await w.a.viewer.get(`/api/config-batches/${b.id}`)).json());
+    expect(after.items.map((i) => i.output)).toEqual(['confirmed', 'confirmed', 'confirmed']);
   }, 240_000);
 
   it('stops at the first failure when asked', async () => {

@@ -240,6 +240,13 @@ export const ROUTE_DOCS: RouteDoc[] = [
     'Cancel: devices not started are not run',
   ),
   r(
+    'post',
+    '/api/config-batches/{id}/confirm',
+    'operator',
+    'config-batches',
+    'Safe batches: confirm every change still waiting for confirmation',
+  ),
+  r(
     'get',
     '/api/devices/{id}/config/menu',
     'viewer',

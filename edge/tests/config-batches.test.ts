@@ -156,9 +156,14 @@ describe('role matrix', () => {
       key_viewer: 200,
       other: 404,
     });
-    for (const who of ['viewer', 'key_viewer'] as const)
+    for (const who of ['viewer', 'key_viewer'] as const) {
       expect((await session(who).post(`/api/config-batches/${b.id}/cancel`, {})).status).toBe(403);
+      expect((await session(who).post(`/api/config-batches/${b.id}/confirm`, {})).status).toBe(403);
+    }
     expect((await w.b.admin.post(`/api/config-batches/${b.id}/cancel`, {})).status).toBe(404);
+    expect((await w.b.admin.post(`/api/config-batches/${b.id}/confirm`, {})).status).toBe(404);
+    // Only a safe batch has changes waiting for confirmation.
+    expect((await w.a.operator.post(`/api/config-batches/${b.id}/confirm`, {})).status).toBe(409);
   });
 
   it('viewers preview templates; other tenants cannot see them', async () => {

@@ -180,3 +180,11 @@ export const ConfigBatchProgress = z.object({
   items: z.array(ConfigBatchItem),
 });
 export type ConfigBatchProgress = z.infer<typeof ConfigBatchProgress>;
+
+/** POST /api/config-batches/:id/confirm (safe batches): what happened to each change still waiting. */
+export const ConfirmBatchResponse = z.object({
+  confirmed: z.number().int(),
+  reverted: z.number().int(),
+  failed: z.array(z.object({ deviceId: z.uuid(), error: z.string().nullable() })),
+});
+export type ConfirmBatchResponse = z.infer<typeof ConfirmBatchResponse>;

@@ -6,15 +6,17 @@ import {
   type BatchCounts,
   type BatchItemState,
   ConfigBatchListQuery,
+  type ConfirmBatchResponse,
   CreateConfigBatchRequest,
 } from '@tod/contracts';
-import { configBatches, configBatchItems } from '@tod/drizzle/schema';
+import { configBatches, configBatchItems, configOperations } from '@tod/drizzle/schema';
 import { and, desc, eq, type SQL, sql } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { AppEnv } from '../env';
 import { ApiError } from '../errors';
 import { inTenant, requireRole } from '../middleware/auth';
+import { CollectorCommandError, CollectorCommands, commandRoute } from '../services/collector-commands';
 import {
   batchSummaryDto,
   emptyCounts,
@@ -23,6 +25,7 @@ import {
   planItems,
   resolveSelection,
 } from '../services/config-batches';
+import { advanceOperation } from '../services/config-operations';
 import { pathId, readBody, readQuery } from '../validate';
 import { decodeCursor, encodeCursor, iso } from './dto';
 
@@ -168,4 +171,103 @@ configBatchesRoute.post('/:id/cancel', requireRole('operator'), async (c) => {
   await batchRunner(c, id).cancel(tenantId, id);
   const batch = await inTenant(c, ({ tx }) => loadBatch(tx, id));
   return c.json(batch);
+});
+
+/** A safe batch's changes wait for confirmation on each device: this confirms every one still waiting (the
+ * device removes its revert), in one request. Devices that already reverted are recorded as reverted. */
+const CONFIRM_CONCURRENCY = 10;
+const CONFIRM_TIMEOUT_MS = 30_000;
+
+configBatchesRoute.post('/:id/confirm', requireRole('operator'), async (c) => {
+  const id = pathId(c);
+  const tenantId = c.var.tenantId;
+  const waiting = await inTenant(c, async (s) => {
+    const [b] = await s.tx
+      .select({ mode: configBatches.mode })
+      .from(configBatches)
+      .where(eq(configBatches.id, id));
+    if (!b) throw notFound();
+    if (b.mode !== 'safe') throw new ApiError(409, 'conflict', 'only a safe batch waits for confirmation');
+    const rows = await s.tx
+      .select({ deviceId: configBatchItems.deviceId, operationId: configOperations.id })
+      .from(configBatchItems)
+      .innerJoin(configOperations, eq(configOperations.id, configBatchItems.operationId))
+      .where(and(eq(configBatchItems.batchId, id), eq(configOperations.state, 'pending-confirmation')));
+    await s.audit({
+      action: 'config_batch.confirm',
+      targetType: 'config_batch',
+      targetId: id,
+      details: { devices: rows.length },
+    });
+    return rows;
+  });
+  const results: {
+    deviceId: string;
+    operationId: string;
+    state: 'confirmed' | 'reverted' | 'failed';
+    error: string | null;
+  }[] = [];
+  if (waiting.length > 0) {
+    let cc: CollectorCommands;
+    try {
+      cc = await CollectorCommands.connect(c.env);
+    } catch (err) {
+      throw new ApiError(409, 'collector_offline', err instanceof Error ? err.message : String(err));
+    }
+    try {
+      const queue = [...waiting];
+      const worker = async () => {
+        for (let w = queue.shift(); w; w = queue.shift()) {
+          try {
+            const route = await inTenant(c, (s) => commandRoute(s.tx, tenantId, w.deviceId));
+            const reply = await cc.send(
+              route,
+              { op: 'config.confirm', deviceId: w.deviceId, operationId: w.operationId },
+              { timeoutMs: CONFIRM_TIMEOUT_MS },
+            );
+            const state = reply.ok
+              ? 'confirmed'
+              : reply.error.code === 'already_reverted'
+                ? 'reverted'
+                : 'failed';
+            if (state !== 'failed')
+              await inTenant(c, (s) =>
+                advanceOperation(s.tx, tenantId, w.operationId, {
+                  state,
+                  ...(state === 'reverted'
+                    ? {
+                        error:
+                          'not confirmed in time: the device restored the configuration saved before the change',
+                      }
+                    : {}),
+                }),
+              );
+            results.push({ ...w, state, error: reply.ok ? null : reply.error.message });
+          } catch (err) {
+            const message =
+              err instanceof CollectorCommandError || err instanceof Error ? err.message : String(err);
+            results.push({ ...w, state: 'failed', error: message });
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(CONFIRM_CONCURRENCY, waiting.length) }, worker));
+    } finally {
+      await cc.close();
+    }
+    // The report says what happened to each change.
+    await inTenant(c, async (s) => {
+      for (const r of results.filter((x) => x.state !== 'failed'))
+        await s.tx
+          .update(configBatchItems)
+          .set({ output: r.state })
+          .where(and(eq(configBatchItems.batchId, id), eq(configBatchItems.deviceId, r.deviceId)));
+    });
+  }
+  return c.json<ConfirmBatchResponse>({
+    confirmed: results.filter((r) => r.state === 'confirmed').length,
+    reverted: results.filter((r) => r.state === 'reverted').length,
+    failed: results
+      .filter((r) => r.state === 'failed')
+      .map((r) => ({ deviceId: r.deviceId, error: r.error })),
+  });
 });
