@@ -6,6 +6,8 @@
 //
 //   const route = await commandRoute(tx, tenantId, deviceId);          // inside the tenant transaction
 //   const reply = await sendCollectorCommand(env, route, { op: 'menu.print', deviceId, path }, { timeoutMs });
+//   // or, resolving the route in a transaction of its own:
+//   const reply = await sendDeviceCommand(env, c.var.openDb(), tenantId, deviceId, request, { timeoutMs });
 //
 // For many devices, open one connection: `const cc = await CollectorCommands.connect(env)`, `cc.send(...)` per
 // device, `cc.close()`.
@@ -25,7 +27,7 @@ import {
 } from '@tod/contracts';
 import { collectors, devices } from '@tod/drizzle/schema';
 import { and, eq } from 'drizzle-orm';
-import type { Tx } from '../db';
+import { type Db, type Tx, withTenant } from '../db';
 import type { Bindings } from '../env';
 import { configFor } from '../middleware/config';
 import { connectEdge, edgeNatsFrom } from './nats-auth';
@@ -173,4 +175,18 @@ export async function sendCollectorCommand<O extends CommandOp>(
   } finally {
     await cc.close();
   }
+}
+
+/** The contract's shape (`sendCollectorCommand(env, tenantId, deviceId, request)`): resolves the route in a
+ * short tenant transaction of its own, then sends outside it. `db` is the request's (`c.var.openDb()`). */
+export async function sendDeviceCommand<O extends CommandOp>(
+  env: Bindings,
+  db: Db,
+  tenantId: string,
+  deviceId: string,
+  request: Extract<CollectorCommandInput, { op: O }>,
+  opts: { timeoutMs?: number } = {},
+): Promise<CommandReplyOf<O>> {
+  const route = await withTenant(db, tenantId, (tx) => commandRoute(tx, tenantId, deviceId));
+  return sendCollectorCommand(env, route, request, opts);
 }
