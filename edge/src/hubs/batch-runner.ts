@@ -65,7 +65,9 @@ export class BatchRunner extends DurableObject<Bindings> {
 
   override async alarm(): Promise<void> {
     if (!this.batchId) return;
-    this.ensureRunning();
+    // Still running here: keep the watchdog armed, so an eviction later in a long batch is recovered too.
+    if (this.loop) await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
+    else this.ensureRunning();
   }
 
   // ---- lifecycle ----
