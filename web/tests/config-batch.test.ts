@@ -178,6 +178,45 @@ describe('Config → Batch', () => {
     await preview.getByText('vlan: must be at most 4094').first().waitFor();
   });
 
+  it('shows a viewer the reports and templates but no control to run, cancel or edit', async () => {
+    const inv = await apiCall<{ token: string; email: string }>('POST', '/api/invitations', {
+      email: 'viewer@batch.example',
+      role: 'viewer',
+    });
+    expect(inv.status).toBe(201);
+    const other = await portal.newBrowser();
+    await other.setExtraHTTPHeaders({ 'cf-connecting-ip': '198.51.100.78' });
+    try {
+      const p = await other.newPage();
+      p.on('pageerror', (e) => pageErrors.push(e.message));
+      await p.goto(`/invite?${new URLSearchParams({ token: inv.body.token, email: inv.body.email })}`);
+      await p.getByLabel('Your name').fill('Vera Viewer');
+      await p.getByLabel('Password', { exact: true }).fill('viewer password 123');
+      await p.getByLabel('Repeat the password').fill('viewer password 123');
+      await p.getByRole('button', { name: 'Join' }).click();
+      await p.getByRole('heading', { name: 'Save your Emergency Kit' }).waitFor({ timeout: 30_000 });
+      await p.getByLabel('I have saved my Emergency Kit').check();
+      await p.getByRole('button', { name: 'Continue' }).click();
+      await p.waitForURL('**/dashboard');
+      await p.goto('/config/batch');
+      await p.getByTestId('batch-list').waitFor();
+      expect(await p.getByTestId('batch-form').count()).toBe(0);
+      expect(await p.getByTestId('run-batch').count()).toBe(0);
+      await p.getByTestId('batch-list').getByRole('link').first().click();
+      await p.getByTestId('batch-state').getByText('completed').waitFor();
+      expect(await p.getByTestId('cancel-batch').count()).toBe(0);
+      expect(await p.getByTestId('confirm-batch').count()).toBe(0);
+      await portal.screenshot(p, '06-viewer-report');
+      await p.goto('/config/templates');
+      await p.getByTestId('template-list').getByRole('link', { name: 'Uplink VLAN' }).click();
+      await p.getByTestId('template-form').waitFor();
+      expect(await p.getByTestId('save-template').count()).toBe(0);
+      expect(await p.getByRole('link', { name: 'New template' }).count()).toBe(0);
+    } finally {
+      await other.close();
+    }
+  }, 120_000);
+
   it('ran without script errors', () => {
     expect(pageErrors).toEqual([]);
   });
