@@ -15,7 +15,7 @@ import { exportConfig } from '../collector/src/backup/export';
 import { ManualClock } from '../collector/src/clock';
 import type { Collector } from '../collector/src/collector';
 import { RouterSession } from '../collector/src/routeros/session';
-import { startEnrolledCollector } from '../collector/tests/harness';
+import { pollSteps, startEnrolledCollector } from '../collector/tests/harness';
 import { createWorld, type World } from '../edge/tests/fixtures';
 import { SseClient } from '../edge/tests/sse-client';
 import { ManualClock as SimClock } from '../simulator/src/device/clock';
@@ -119,11 +119,21 @@ describe('config editor and safe apply: simulator → collector → edge', () =>
         .filter((e) => e.event === 'status' && e.body.deviceId === deviceId)
         .map((e) => (e.body as unknown as { data: { status: string } }).data.status);
     /** One poll interval on both clocks (the device's scheduler runs on its own). */
+    // A step ends when the collector's slot (poll, safe-apply check, backup) finished and its status reached
+    // the browser, so the next step's poll is due on time.
+    const inFlight = () =>
+      Number(/tod_collector_polls_in_flight (\d+)/.exec(collector.metrics.render())?.[1]);
     const step = async (ms = POLL_STEP_MS) => {
       const n = statuses().length;
+      const steps = pollSteps(collector.metrics);
       simClock.advance(ms);
       await clock.advance(ms);
-      await sse.until(() => statuses().length > n, 30_000, 'the next poll');
+      await poll(
+        async () => [pollSteps(collector.metrics), inFlight()],
+        ([k, f]) => k! > steps && f === 0,
+        'the slot finished',
+      );
+      await sse.until(() => statuses().length > n, 45_000, 'the next poll');
     };
     const snapshots = async () =>
       (
@@ -133,7 +143,7 @@ describe('config editor and safe apply: simulator → collector → edge', () =>
         )
       ).items;
     await step();
-    await sse.until(() => statuses().includes('online'), 30_000, 'the device online');
+    await sse.until(() => statuses().includes('online'), 45_000, 'the device online');
     const [first] = await poll(snapshots, (s) => s.length === 1, 'the first snapshot');
     const originalName = await identity();
     const originalExport = (await deviceExport()).text;
@@ -186,7 +196,7 @@ describe('config editor and safe apply: simulator → collector → edge', () =>
     expect(std).toMatchObject({ state: 'applied', mode: 'standard', kind: 'changes', error: null });
     const addresses = await onDevice((s) => s.run('/ip/address/print'));
     expect(addresses.find((a) => a.address === '10.77.0.1/24')).toMatchObject({ comment: 'lab "B" $x' });
-    await sse.until(() => sseStates(std.id).includes('applied'), 30_000, 'applied on SSE');
+    await sse.until(() => sseStates(std.id).includes('applied'), 45_000, 'applied on SSE');
 
     // Safe apply + confirm keeps the change.
     const safe = (
@@ -210,7 +220,7 @@ describe('config editor and safe apply: simulator → collector → edge', () =>
     expect((await w.a.operator.post(`/api/config-operations/${safe.id}/confirm`)).status).toBe(409);
     await step(200_000);
     expect(await identity()).toBe('confirmed-name');
-    await sse.until(() => sseStates(safe.id).includes('confirmed'), 30_000, 'confirmed on SSE');
+    await sse.until(() => sseStates(safe.id).includes('confirmed'), 45_000, 'confirmed on SSE');
 
     // Safe apply without confirmation: the device reverts by itself, the operation ends reverted.
     const lapse = (
@@ -259,7 +269,7 @@ describe('config editor and safe apply: simulator → collector → edge', () =>
     await step();
     await sse.until(
       () => statuses().length > seen && statuses().at(-1) === 'unreachable',
-      30_000,
+      45_000,
       'unreachable',
     );
     await step();
@@ -269,8 +279,8 @@ describe('config editor and safe apply: simulator → collector → edge', () =>
       (o) => o.state === 'reverted',
       'the lock-out reverted',
     );
-    await sse.until(() => statuses().at(-1) === 'online', 30_000, 'back online');
-    await sse.until(() => sseStates(lockout.id).includes('reverted'), 30_000, 'reverted on SSE');
+    await sse.until(() => statuses().at(-1) === 'online', 45_000, 'back online');
+    await sse.until(() => sseStates(lockout.id).includes('reverted'), 45_000, 'reverted on SSE');
     expect(sseStates(lockout.id)).toEqual(expect.arrayContaining(['pending-confirmation', 'reverted']));
 
     // A device error fails with the device's own text.

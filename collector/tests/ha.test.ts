@@ -6,7 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { CREDENTIALS_JWE, DEVICES_BUCKET, type DeviceRegistration } from '@tod/contracts';
+import {
+  type CommandReply,
+  CREDENTIALS_JWE,
+  commandSubject,
+  DEVICES_BUCKET,
+  type DeviceRegistration,
+} from '@tod/contracts';
 import { CompactEncrypt, type CryptoKey, generateKeyPair } from 'jose';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -190,6 +196,21 @@ describe('HA pair', () => {
     expect([...a, ...b].sort()).toEqual([...DEVICES].sort());
     expect(a.filter((d) => b.includes(d))).toEqual([]);
     expect(running.get(COLLECTOR_A)!.metrics.render()).toMatch(/tod_collector_leases_held \d+/);
+
+    // Commands for a shared device: the lease holder runs them, the standby refuses with `not_leased`.
+    const [held, holder, standby] = a.length
+      ? [a[0]!, COLLECTOR_A, COLLECTOR_B]
+      : [b[0]!, COLLECTOR_B, COLLECTOR_A];
+    const ask = async (collectorId: string) =>
+      (
+        await nc.request(
+          commandSubject(TENANT, collectorId),
+          JSON.stringify({ op: 'menu.print', deviceId: held, path: '/interface' }),
+          { timeout: 10_000 },
+        )
+      ).json<CommandReply>();
+    expect(await ask(holder)).toMatchObject({ ok: true, result: { rows: [{ name: 'ether1' }] } });
+    expect(await ask(standby)).toMatchObject({ ok: false, error: { code: 'not_leased' } });
   }, 60_000);
 
   it('moves a dead collector’s devices to its peer within two intervals', async () => {

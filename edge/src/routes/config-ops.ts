@@ -340,7 +340,12 @@ configRestoreRoute.post('/:id/restore', requireRole('operator'), async (c) => {
       kind: 'restore',
       mode: body.mode,
       // Never the export text itself: it may hold secrets, and operations are readable by viewers.
-      commands: [`# restore configuration snapshot v${snap.seq} (${snap.id})`],
+      commands: [
+        `# restore configuration snapshot v${snap.seq} (${snap.id})`,
+        ...(snap.sensitive
+          ? []
+          : ['# exported without secrets: entries with passwords or keys are re-added without them']),
+      ],
       createdBy: s.principal.userId,
       timeoutSeconds: body.timeoutSeconds,
       snapshotId: snap.id,
