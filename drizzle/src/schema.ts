@@ -590,6 +590,66 @@ export const configOperations = pgTable('config_operations', {
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
+/** Batch configuration (migration 0007): templates, batches over a selection of devices, per-device items. */
+export const configTemplates = pgTable('config_templates', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  tenantId: uuid('tenant_id').notNull(),
+  name: text('name').notNull(),
+  description: text('description').notNull().default(''),
+  body: text('body').notNull(),
+  variables: jsonb('variables').$type<unknown[]>().notNull().default([]),
+  createdBy: uuid('created_by'),
+  createdAt: createdAt(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const configBatchKinds = ['changes', 'script', 'template', 'cli'] as const;
+export const configBatchStates = ['running', 'completed', 'stopped', 'cancelled'] as const;
+export const configBatches = pgTable('config_batches', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  tenantId: uuid('tenant_id').notNull(),
+  kind: text('kind', { enum: configBatchKinds }).notNull(),
+  action: jsonb('action').$type<Record<string, unknown>>().notNull(),
+  templateId: uuid('template_id'),
+  mode: text('mode', { enum: ['standard', 'safe'] }).notNull(),
+  timeoutSeconds: integer('timeout_seconds').notNull(),
+  concurrency: integer('concurrency').notNull(),
+  stopOnFailure: boolean('stop_on_failure').notNull(),
+  note: text('note'),
+  state: text('state', { enum: configBatchStates }).notNull().default('running'),
+  cancelRequestedAt: timestamp('cancel_requested_at', { withTimezone: true }),
+  createdBy: uuid('created_by'),
+  createdAt: createdAt(),
+  finishedAt: timestamp('finished_at', { withTimezone: true }),
+});
+
+export const configBatchItemStates = [
+  'pending',
+  'running',
+  'succeeded',
+  'failed',
+  'skipped',
+  'cancelled',
+] as const;
+export const configBatchItems = pgTable(
+  'config_batch_items',
+  {
+    tenantId: uuid('tenant_id').notNull(),
+    batchId: uuid('batch_id').notNull(),
+    deviceId: uuid('device_id').notNull(),
+    position: integer('position').notNull(),
+    deviceName: text('device_name').notNull(),
+    state: text('state', { enum: configBatchItemStates }).notNull().default('pending'),
+    commands: jsonb('commands').$type<string[]>().notNull().default([]),
+    output: text('output'),
+    error: text('error'),
+    operationId: uuid('operation_id'),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [primaryKey({ columns: [t.batchId, t.deviceId] })],
+);
+
 export const allTables = {
   tenants,
   users,
@@ -625,4 +685,7 @@ export const allTables = {
   config_snapshots: configSnapshots,
   tenant_export_keys: tenantExportKeys,
   config_operations: configOperations,
+  config_templates: configTemplates,
+  config_batches: configBatches,
+  config_batch_items: configBatchItems,
 };

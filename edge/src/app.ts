@@ -15,7 +15,9 @@ import { auditLogsRoute, kmsEventsRoute } from './routes/audit-logs';
 import { auth } from './routes/auth';
 import { collectorsRoute } from './routes/collectors';
 import { configBackupsRoute, configHistoryRoute } from './routes/config-backups';
+import { configBatchesRoute } from './routes/config-batches';
 import { configOperationsRoute, configRestoreRoute, deviceConfigRoute } from './routes/config-ops';
+import { configTemplatesRoute } from './routes/config-templates';
 import { deviceGroupsRoute, tagsRoute } from './routes/device-sets';
 import { devicesRoute } from './routes/devices';
 import { health } from './routes/health';
@@ -98,6 +100,8 @@ export function createApp(): Hono<AppEnv> {
   app.route('/api/devices', configBackupsRoute);
   app.route('/api/devices', deviceConfigRoute);
   app.route('/api/config-backups', configHistoryRoute);
+  app.route('/api/config-templates', configTemplatesRoute);
+  app.route('/api/config-batches', configBatchesRoute);
   app.route('/api/config-backups', configRestoreRoute);
   app.route('/api/config-operations', configOperationsRoute);
   app.route('/api/device-groups', deviceGroupsRoute);

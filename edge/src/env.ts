@@ -2,6 +2,7 @@
 import type { Role } from '@tod/contracts';
 import type { EdgeConfig } from './config';
 import type { Db } from './db';
+import type { BatchRunner } from './hubs/batch-runner';
 import type { RateLimiter } from './hubs/rate-limiter';
 import type { TenantHub } from './hubs/tenant-hub';
 
@@ -29,6 +30,7 @@ export interface Bindings {
   SSE_HEARTBEAT_SECONDS?: string;
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   TENANT_HUB: DurableObjectNamespace<TenantHub>;
+  BATCH_RUNNER: DurableObjectNamespace<BatchRunner>;
 }
 
 /** Who is calling: a logged-in user (JWT), an API key, or a collector enrolling itself. */

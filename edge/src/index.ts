@@ -3,6 +3,7 @@ import { createApp } from './app';
 import { wakeTenantHubs } from './cron';
 import type { Bindings } from './env';
 
+export { BatchRunner } from './hubs/batch-runner';
 export { RateLimiter } from './hubs/rate-limiter';
 export { TenantHub } from './hubs/tenant-hub';
 

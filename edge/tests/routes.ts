@@ -3,6 +3,7 @@
 import type { World } from './fixtures';
 import { ALERTING_ROUTES } from './routes-alerting';
 import { CONFIG_ROUTES } from './routes-config';
+import { CONFIG_BATCH_ROUTES } from './routes-config-batch';
 
 export type MinRole = 'super_admin' | 'admin' | 'operator' | 'viewer';
 
@@ -244,5 +245,6 @@ export const ROUTES: RouteCase[] = [
     body: () => ({ nightlyWindow: '02:00-04:00' }),
   },
   ...ALERTING_ROUTES,
+  ...CONFIG_BATCH_ROUTES,
   ...CONFIG_ROUTES,
 ];

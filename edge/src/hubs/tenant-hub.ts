@@ -18,6 +18,7 @@ import {
 import { type NatsConnection, nanos } from '@nats-io/nats-core';
 import {
   type Alert,
+  type ConfigBatchProgress,
   type DeviceEvent,
   EVENT_STREAM,
   eventStreamConfig,
@@ -151,6 +152,14 @@ export class TenantHub extends DurableObject<Bindings> {
   async alertChanged(tenantId: string, kind: 'acknowledged' | 'resolved', alert: Alert): Promise<void> {
     await this.bind(tenantId);
     this.hubContext().broadcast('alerts', 'alert', { kind, alert });
+    this.flushOutbox();
+  }
+
+  /** Streams a configuration batch's progress (from its BatchRunner) to the tenant's SSE clients (topic
+   * `config`, event `config-batch`). */
+  async configBatchProgress(tenantId: string, progress: ConfigBatchProgress): Promise<void> {
+    await this.bind(tenantId);
+    this.hubContext().broadcast('config', 'config-batch', progress);
     this.flushOutbox();
   }
 

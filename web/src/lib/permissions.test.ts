@@ -12,6 +12,8 @@ describe('can', () => {
       'config.apply',
       'config.readSensitive',
       'settings.manage',
+      'config.batch',
+      'config.template.write',
     ] as const) {
       expect(can('viewer', a)).toBe(false);
     }
@@ -20,6 +22,8 @@ describe('can', () => {
   it('matches the edge: operators write devices, admins manage the organisation, super admins everything', () => {
     expect(can('operator', 'device.write')).toBe(true);
     expect(can('operator', 'collector.manage')).toBe(false);
+    expect(can('operator', 'config.batch')).toBe(true);
+    expect(can('operator', 'config.template.write')).toBe(true);
     expect(can('admin', 'audit.read')).toBe(true);
     expect(can('admin', 'tenant.manage')).toBe(false);
     expect(can('super_admin', 'tenant.manage')).toBe(true);

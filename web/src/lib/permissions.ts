@@ -6,6 +6,8 @@ export type Action =
   | 'device.write'
   | 'device.import'
   | 'deviceSet.write'
+  | 'config.batch'
+  | 'config.template.write'
   | 'collector.manage'
   | 'user.manage'
   | 'apiKey.manage'
@@ -19,6 +21,8 @@ const MIN: Record<Action, Role> = {
   'device.write': 'operator',
   'device.import': 'operator',
   'deviceSet.write': 'operator',
+  'config.batch': 'operator',
+  'config.template.write': 'operator',
   'collector.manage': 'admin',
   'user.manage': 'admin',
   'apiKey.manage': 'admin',

@@ -12,9 +12,9 @@ type Listener = (e: DeviceEvent) => void;
 type OperationListener = (op: OperationDto) => void;
 
 /** Stream events the hub derives that are not device events: alerts (fired, acknowledged, resolved), stored
- * configuration backups and configuration operations. Subscribers get the parsed JSON and validate what they
- * use. */
-export const NAMED_EVENTS = ['alert', 'config-backup', 'config-operation'] as const;
+ * configuration backups, configuration operations and batch progress. Subscribers get the parsed JSON and
+ * validate what they use. */
+export const NAMED_EVENTS = ['alert', 'config-backup', 'config-operation', 'config-batch'] as const;
 export type NamedEvent = (typeof NAMED_EVENTS)[number];
 type NamedListener = (data: unknown) => void;
 
