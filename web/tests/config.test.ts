@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../collector/src/clock';
 import type { Collector } from '../../collector/src/collector';
 import { RouterSession } from '../../collector/src/routeros/session';
-import { startEnrolledCollector } from '../../collector/tests/harness';
+import { startEnrolledCollector, stepWhenIdle } from '../../collector/tests/harness';
 import { type Fleet, startFleet } from '../../simulator/src/fleet';
 import { freshDatabase, freshNats } from '../../tests/env';
 import { createTenant, enrolFirstAdmin, type Portal, startPortal } from './browser';
@@ -56,7 +56,7 @@ async function untilSnapshots(n: number): Promise<void> {
   for (let i = 0; i < 40; i++) {
     const { items } = await call<{ items: unknown[] }>('GET', `/api/devices/${deviceId}/config/snapshots`);
     if (items.length >= n) return;
-    await clock.advance(POLL_STEP_MS);
+    await stepWhenIdle(collector!, clock, POLL_STEP_MS);
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`the device never had ${n} configuration versions`);
