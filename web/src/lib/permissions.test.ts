@@ -9,6 +9,11 @@ describe('can', () => {
       'deviceSet.write',
       'collector.manage',
       'user.manage',
+      'alert.handle',
+      'alertRule.write',
+      'maintenance.write',
+      'channel.read',
+      'channel.manage',
     ] as const) {
       expect(can('viewer', a)).toBe(false);
     }
@@ -21,5 +26,9 @@ describe('can', () => {
     expect(can('admin', 'tenant.manage')).toBe(false);
     expect(can('super_admin', 'tenant.manage')).toBe(true);
     expect(can(null, 'device.write')).toBe(false);
+    expect(can('operator', 'alert.handle')).toBe(true);
+    expect(can('operator', 'channel.read')).toBe(true);
+    expect(can('operator', 'channel.manage')).toBe(false);
+    expect(can('admin', 'channel.manage')).toBe(true);
   });
 });

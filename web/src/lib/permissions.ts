@@ -10,6 +10,11 @@ export type Action =
   | 'user.manage'
   | 'apiKey.manage'
   | 'audit.read'
+  | 'alert.handle'
+  | 'alertRule.write'
+  | 'maintenance.write'
+  | 'channel.read'
+  | 'channel.manage'
   | 'tenant.manage';
 
 const MIN: Record<Action, Role> = {
@@ -20,6 +25,11 @@ const MIN: Record<Action, Role> = {
   'user.manage': 'admin',
   'apiKey.manage': 'admin',
   'audit.read': 'admin',
+  'alert.handle': 'operator',
+  'alertRule.write': 'operator',
+  'maintenance.write': 'operator',
+  'channel.read': 'operator',
+  'channel.manage': 'admin',
   'tenant.manage': 'super_admin',
 };
 

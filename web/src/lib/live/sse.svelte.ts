@@ -4,11 +4,12 @@
 // A super admin works in a tenant it names per request (X-Tenant-Id), which an EventSource cannot send: it
 // opens the stream with a 60-second SSE token minted for that tenant instead, and since a token is only
 // valid when the stream connects, every reconnect fetches a new one and resumes after the last event seen.
-import { DeviceEvent, type SseTokenResponse } from '@tod/contracts';
+import { AlertStreamEvent, DeviceEvent, type SseTokenResponse } from '@tod/contracts';
 import { api } from '../api/client';
 
 export type LiveStatus = 'idle' | 'connecting' | 'live' | 'unavailable';
 type Listener = (e: DeviceEvent) => void;
+type AlertListener = (e: AlertStreamEvent) => void;
 
 class LiveFeed {
   status = $state<LiveStatus>('idle');
@@ -16,6 +17,7 @@ class LiveFeed {
   recent = $state<DeviceEvent[]>([]);
   #source: EventSource | null = null;
   #listeners = new Set<Listener>();
+  #alertListeners = new Set<AlertListener>();
   #retry = 1000;
   #timer: ReturnType<typeof setTimeout> | null = null;
   /** The tenant a super admin streams (token mode), or null for the cookie's own tenant. */
@@ -48,6 +50,12 @@ class LiveFeed {
   subscribe(fn: Listener): () => void {
     this.#listeners.add(fn);
     return () => this.#listeners.delete(fn);
+  }
+
+  /** Alert changes (SSE event `alert`): fired, resolved, acknowledged. */
+  subscribeAlerts(fn: AlertListener): () => void {
+    this.#alertListeners.add(fn);
+    return () => this.#alertListeners.delete(fn);
   }
 
   async #url(): Promise<string> {
@@ -85,6 +93,7 @@ class LiveFeed {
     for (const kind of DeviceEvent.options.map((o) => o.shape.kind.value)) {
       es.addEventListener(kind, (m) => this.#deliver(m as MessageEvent<string>));
     }
+    es.addEventListener('alert', (m) => this.#deliverAlert(m as MessageEvent<string>));
     es.onerror = () => {
       // Not there (404), not allowed or gone; or, in token mode, any drop (the browser's own reconnect would
       // reuse a spent token): try again later with a new URL, slower each time (max 60 s).
@@ -96,6 +105,19 @@ class LiveFeed {
         this.status = 'connecting';
       }
     };
+  }
+
+  #deliverAlert(m: MessageEvent<string>): void {
+    if (m.lastEventId) this.#lastEventId = m.lastEventId;
+    let parsed: AlertStreamEvent;
+    try {
+      const r = AlertStreamEvent.safeParse(JSON.parse(m.data));
+      if (!r.success) return;
+      parsed = r.data;
+    } catch {
+      return;
+    }
+    for (const fn of this.#alertListeners) fn(parsed);
   }
 
   #deliver(m: MessageEvent<string>): void {
