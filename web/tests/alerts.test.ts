@@ -343,6 +343,7 @@ describe('alerting in the portal', { timeout: 120_000 }, () => {
     await pg.goto('/dashboard');
     const card = pg.getByTestId('active-alerts');
     await card.getByTestId('active-alerts-count').getByText('1').waitFor();
+    await portal.screenshot(pg, '08b-dashboard-active-alerts');
     await card.getByRole('link', { name: 'Active alerts' }).click();
     await pg.waitForURL('**/alerts');
     await row.waitFor();
