@@ -316,7 +316,7 @@ describe('alerting in the portal', { timeout: 120_000 }, () => {
     // The viewer's page got it live too, and offers no acknowledge or resolve.
     const vRow = viewer.getByTestId('alert-row').first();
     await vRow.waitFor({ timeout: 30_000 });
-    expect(await viewer.getByRole('button', { name: 'Acknowledge' }).count()).toBe(0);
+    expect(await viewer.getByRole('button', { name: /^Acknowledge/ }).count()).toBe(0);
     expect(await viewer.getByRole('button', { name: /^Resolve/ }).count()).toBe(0);
 
     // The rule's webhook got the firing notice.
@@ -332,9 +332,12 @@ describe('alerting in the portal', { timeout: 120_000 }, () => {
     });
 
     // Acknowledged in the UI: the state changes here and, over SSE, on the viewer's page.
-    await row.getByRole('button', { name: 'Acknowledge' }).click();
+    await row.getByRole('button', { name: 'Acknowledge…' }).click();
+    const ack = pg.getByRole('dialog', { name: 'Acknowledge alert' });
+    await ack.getByLabel(/^Note/).fill('on my way to the site');
+    await ack.getByRole('button', { name: 'Acknowledge' }).click();
     await row.getByTestId('alert-state').getByText('acknowledged').waitFor();
-    expect(await row.getByRole('button', { name: 'Acknowledge' }).count()).toBe(0);
+    expect(await row.getByRole('button', { name: /^Acknowledge/ }).count()).toBe(0);
     await vRow.getByTestId('alert-state').getByText('acknowledged').waitFor({ timeout: 30_000 });
     await portal.screenshot(pg, '07-alert-acknowledged');
     await portal.screenshot(viewer, '08-viewer-alert-acknowledged');
@@ -380,6 +383,11 @@ describe('alerting in the portal', { timeout: 120_000 }, () => {
       '/api/audit-logs?action=alert.resolve',
     );
     expect(trail.items[0]?.details).toEqual({ note: 'switch replaced' });
+    const acks = await apiCall<{ items: { details: unknown }[] }>(
+      'GET',
+      '/api/audit-logs?action=alert.acknowledge',
+    );
+    expect(acks.items[0]?.details).toEqual({ note: 'on my way to the site' });
     await fleet.device(0).clearFaults();
   });
 
