@@ -69,8 +69,9 @@ async function apiCall<T>(method: string, path: string, body?: unknown): Promise
 }
 
 /** One poll of the device: advance the collector's clock a poll interval and wait until the poll ran. A step
- * after which no poll finishes (seen once, after the device came back: its registry entry changed and the
- * collector rescheduled it) is followed by another step. */
+ * after which no poll finishes within 15 s is followed by another step: seen once, on the second poll after the
+ * device came back (cause not established; possibly the collector's post-recovery backup holding the session
+ * until the clock moves). */
 async function pollOnce(): Promise<void> {
   const before = pollSteps(collector!.metrics);
   for (let step = 1; ; step++) {
