@@ -98,7 +98,10 @@ export async function startStack(cfg: StackConfig, log: Log = () => {}): Promise
       ENVIRONMENT: edgeVars.ENVIRONMENT,
       ...(edgeVars.NATS_URL ? { NATS_URL: edgeVars.NATS_URL } : {}),
     });
-    const wrangler = spawnWrangler(port, cfg.HOST, edgeVars, dataDir, edgeConfig, log);
+    // PORT=0 (tests, benchmarks): stacks may run side by side, so the debugger port is a free one too instead
+    // of wrangler's fixed 9229, which the second stack would fail on.
+    const inspectorPort = cfg.PORT === 0 ? await freePort() : undefined;
+    const wrangler = spawnWrangler(port, cfg.HOST, edgeVars, dataDir, edgeConfig, log, inspectorPort);
     stops.push(() => stopChild(wrangler));
     const portalUrl = `http://${cfg.HOST}:${port}`;
     await waitForReady(portalUrl, wrangler);
@@ -319,6 +322,7 @@ function spawnWrangler(
   dataDir: string,
   edgeConfig: string,
   log: Log,
+  inspectorPort?: number,
 ): ChildProcess {
   const args = [
     'dev',
@@ -339,6 +343,7 @@ function spawnWrangler(
     '--show-interactive-dev-session=false',
     '--log-level',
     'warn',
+    ...(inspectorPort ? ['--inspector-port', String(inspectorPort)] : []),
   ];
   const child = spawn(join(ROOT, 'node_modules', '.bin', 'wrangler'), args, {
     cwd: ROOT,

@@ -3,6 +3,7 @@
 // list and the routes the app actually serves are the same.
 import {
   AcceptInvitationRequest,
+  AlertActionRequest,
   AlertListQuery,
   ApplyBody,
   AuditListQuery,
@@ -59,6 +60,8 @@ export interface RouteDoc {
   /** least role; 'public' for unauthenticated routes */
   role: 'public' | 'super_admin' | 'admin' | 'operator' | 'viewer';
   body?: z.ZodType;
+  /** The body may be left out entirely. */
+  bodyOptional?: boolean;
   query?: z.ZodType;
   tag: string;
 }
@@ -69,7 +72,7 @@ const r = (
   role: RouteDoc['role'],
   tag: string,
   summary: string,
-  extra: Pick<RouteDoc, 'body' | 'query'> = {},
+  extra: Pick<RouteDoc, 'body' | 'bodyOptional' | 'query'> = {},
 ): RouteDoc => ({ method, path, role, tag, summary, ...extra });
 
 export const ROUTE_DOCS: RouteDoc[] = [
@@ -420,8 +423,20 @@ export const ROUTE_DOCS: RouteDoc[] = [
     query: AlertListQuery,
   }),
   r('get', '/api/alerts/{id}', 'viewer', 'alerting', 'Get an alert'),
-  r('post', '/api/alerts/{id}/acknowledge', 'operator', 'alerting', 'Acknowledge an alert'),
-  r('post', '/api/alerts/{id}/resolve', 'operator', 'alerting', 'Resolve an open alert by hand'),
+  r('post', '/api/alerts/{id}/acknowledge', 'operator', 'alerting', 'Acknowledge an alert (optional note)', {
+    body: AlertActionRequest,
+    bodyOptional: true,
+  }),
+  r(
+    'post',
+    '/api/alerts/{id}/resolve',
+    'operator',
+    'alerting',
+    'Resolve an open alert by hand (optional note)',
+    {
+      body: AlertActionRequest,
+    },
+  ),
   r('get', '/api/maintenance-windows', 'viewer', 'alerting', 'List maintenance windows', {
     query: NameListQuery,
   }),
@@ -505,7 +520,10 @@ export function openApiDocument(version: string): Record<string, unknown> {
     };
     if (d.role !== 'public') op.security = [{ session: [] }, { bearer: [] }, { apiKey: [] }];
     if (d.body) {
-      op.requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(d.body) } } };
+      op.requestBody = {
+        required: !d.bodyOptional,
+        content: { 'application/json': { schema: jsonSchema(d.body) } },
+      };
     }
     paths[d.path] ??= {};
     paths[d.path]![d.method] = op;

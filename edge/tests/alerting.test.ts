@@ -489,7 +489,7 @@ describe('alerts by hand', () => {
     );
     expect(acked).toMatchObject({ acknowledgedBy: w.userIds.operatorA, state: 'firing' });
     const resolved = await json<Record<string, unknown>>(
-      await w.a.admin.post(`/api/alerts/${ids[0]}/resolve`),
+      await w.a.admin.post(`/api/alerts/${ids[0]}/resolve`, { note: 'replaced the PSU' }),
       200,
     );
     expect(resolved).toMatchObject({ state: 'resolved', resolution: 'manual', resolvedBy: w.userIds.adminA });
@@ -506,6 +506,14 @@ describe('alerts by hand', () => {
       { action: 'alert.acknowledge', actor_id: w.userIds.operatorA },
       { action: 'alert.resolve', actor_id: w.userIds.adminA },
     ]);
+    // The resolve note is in the (sealed) audit details, as the audit API shows them.
+    const trail = await json<{ items: { action: string; targetId: string; details: unknown }[] }>(
+      await w.a.admin.get(`/api/audit-logs?action=alert.resolve`),
+      200,
+    );
+    expect(trail.items.find((e) => e.targetId === ids[0])?.details).toEqual({ note: 'replaced the PSU' });
+    // A note that is not a string is refused, and changes nothing.
+    expect((await w.a.operator.post(`/api/alerts/${ids[1]}/acknowledge`, { note: 5 })).status).toBe(400);
   });
 
   it("cannot see, acknowledge or resolve another tenant's alert", async () => {

@@ -188,9 +188,15 @@ export function runCommand(commandLine: string, env: Record<string, string>): Pr
   });
 }
 
-/** Collects a page's script errors, CSP violations and dialogs (an alert() from injected markup would be
- * one), dismissing the dialogs. */
-export function watchPage(p: Page, sink: { pageErrors: string[]; dialogs: string[] }): void {
+let ipCounter = 10;
+/** Each sign-in phase of a walk-through comes from its own documentation address (cf-connecting-ip), as
+ * different people would, so the edge's per-address auth limit never mixes them up. */
+export async function newClientAddress(c: BrowserContext): Promise<void> {
+  await c.setExtraHTTPHeaders({ 'cf-connecting-ip': `198.51.100.${ipCounter++}` });
+}
+
+/** Records a page's script errors, CSP violations and dialogs (alert() included, dismissed) into the lists. */
+export function watchPage(p: Page, sink: { dialogs: string[]; pageErrors: string[] }): void {
   p.on('dialog', (d) => {
     sink.dialogs.push(d.message());
     void d.dismiss();
@@ -226,4 +232,40 @@ export async function apiInPage<T>(
   );
   if (r.status !== expect) throw new Error(`${method} ${path}: HTTP ${r.status} ${r.text}`);
   return (r.text ? JSON.parse(r.text) : undefined) as T;
+}
+
+/** Accepts an invitation link in the page as the invited person: name, password, Secret Key made in the
+ * browser, Emergency Kit confirmed; ends signed in on the dashboard. */
+export async function acceptInvitation(p: Page, link: string, name: string, password: string): Promise<void> {
+  await p.goto(link);
+  await p.getByLabel('Your name').fill(name);
+  await p.getByLabel('Password', { exact: true }).fill(password);
+  await p.getByLabel('Repeat the password').fill(password);
+  await p.getByRole('button', { name: 'Join' }).click();
+  await p.getByRole('heading', { name: 'Save your Emergency Kit' }).waitFor({ timeout: 30_000 });
+  await p.getByLabel('I have saved my Emergency Kit').check();
+  await p.getByRole('button', { name: 'Continue' }).click();
+  await p.waitForURL('**/dashboard');
+}
+
+/** Creates an invitation through the API in the page's session (for the tenant given) and returns its link. */
+export async function inviteLink(
+  page: Page,
+  tenantId: string,
+  email: string,
+  role: 'admin' | 'operator' | 'viewer',
+): Promise<string> {
+  return page.evaluate(
+    async ({ tenantId, email, role }) => {
+      const res = await fetch('/api/invitations', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-tenant-id': tenantId },
+        body: JSON.stringify({ email, role }),
+      });
+      if (res.status !== 201) throw new Error(`invitation: HTTP ${res.status} ${await res.text()}`);
+      const inv = (await res.json()) as { token: string; email: string };
+      return `${location.origin}/invite?${new URLSearchParams({ token: inv.token, email: inv.email })}`;
+    },
+    { tenantId, email, role },
+  );
 }

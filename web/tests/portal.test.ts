@@ -7,7 +7,15 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, freshNats } from '../../tests/env';
-import { OUTPUT_DIR, type Portal, runCommand, startPortal, watchPage } from './browser';
+import {
+  acceptInvitation,
+  newClientAddress,
+  OUTPUT_DIR,
+  type Portal,
+  runCommand,
+  startPortal,
+  watchPage,
+} from './browser';
 
 const XSS_NAME = '<img src=x onerror=alert(1)>';
 const NEW_PASSWORD = 'correct horse battery staple';
@@ -50,13 +58,6 @@ afterEach(async (t) => {
 afterAll(async () => {
   await portal?.stop();
 });
-
-let ipCounter = 10;
-/** The edge allows 5 auth requests per minute per client address (cf-connecting-ip): each sign-in phase of
- * this walk-through comes from its own documentation address, as different people would. */
-async function newClientAddress(c: BrowserContext): Promise<void> {
-  await c.setExtraHTTPHeaders({ 'cf-connecting-ip': `198.51.100.${ipCounter++}` });
-}
 
 /** Signs in on /login in the given page (this browser must already hold the Secret Key, or `key`). */
 async function signInThrough(p: Page, password: string, key?: string): Promise<void> {
@@ -396,15 +397,7 @@ describe('the portal in Chromium', { timeout: 120_000 }, () => {
     try {
       const p3 = await other.newPage();
       watch(p3);
-      await p3.goto(link);
-      await p3.getByLabel('Your name').fill('Vera Viewer');
-      await p3.getByLabel('Password', { exact: true }).fill('viewer password 123');
-      await p3.getByLabel('Repeat the password').fill('viewer password 123');
-      await p3.getByRole('button', { name: 'Join' }).click();
-      await p3.getByRole('heading', { name: 'Save your Emergency Kit' }).waitFor({ timeout: 30_000 });
-      await p3.getByLabel('I have saved my Emergency Kit').check();
-      await p3.getByRole('button', { name: 'Continue' }).click();
-      await p3.waitForURL('**/dashboard');
+      await acceptInvitation(p3, link, 'Vera Viewer', 'viewer password 123');
       await expect(p3.getByTestId('user-role').textContent()).resolves.toBe('viewer');
       const nav = p3.getByRole('navigation', { name: 'Main' });
       await nav.getByRole('link', { name: 'Devices' }).click();

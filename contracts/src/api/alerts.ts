@@ -150,6 +150,14 @@ export const Alert = z.object({
 });
 export type Alert = z.infer<typeof Alert>;
 
+/** What SSE event `alert` (topic `alerts`) carries: the hub raised or auto-resolved an alert, or a user
+ * acknowledged or resolved one by hand. */
+export const AlertStreamEvent = z.object({
+  kind: z.enum(['fired', 'resolved', 'acknowledged']),
+  alert: Alert,
+});
+export type AlertStreamEvent = z.infer<typeof AlertStreamEvent>;
+
 export const AlertListQuery = z.strictObject({
   ...PageQuery,
   state: AlertState.optional(),
@@ -158,6 +166,10 @@ export const AlertListQuery = z.strictObject({
   ruleId: z.uuid().optional(),
 });
 export type AlertListQuery = z.infer<typeof AlertListQuery>;
+
+/** Optional body of POST /api/alerts/:id/acknowledge and /resolve: a note kept in the audit trail. */
+export const AlertActionRequest = z.strictObject({ note: z.string().trim().max(1000).optional() });
+export type AlertActionRequest = z.infer<typeof AlertActionRequest>;
 
 // ---------------------------------------------------------------------------------------------------------
 // Maintenance windows

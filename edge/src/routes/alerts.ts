@@ -1,6 +1,6 @@
 // /api/alerts: the alerts the TenantHub raised (open and past), newest first, and acknowledging or
 // resolving one by hand. Both are audited; a manual resolve records who did it.
-import { type Alert, AlertListQuery } from '@tod/contracts';
+import { type Alert, AlertActionRequest, AlertListQuery } from '@tod/contracts';
 import { alerts } from '@tod/drizzle/schema';
 import { and, desc, eq, type SQL, sql } from 'drizzle-orm';
 import { type Context, Hono } from 'hono';
@@ -8,7 +8,7 @@ import { alertDto } from '../alerting/alert-dto';
 import type { AppEnv, Principal } from '../env';
 import { ApiError } from '../errors';
 import { inTenant, requireRole } from '../middleware/auth';
-import { pathId, readQuery } from '../validate';
+import { pathId, readBody, readQuery } from '../validate';
 import { decodeCursor, encodeCursor, iso } from './dto';
 import { tenantHub } from './live';
 
@@ -34,6 +34,14 @@ function announce(c: Context<AppEnv>, kind: 'acknowledged' | 'resolved', alert: 
         ),
       ),
   );
+}
+
+/** The optional note of an acknowledge or resolve (no body is no note). */
+async function actionNote(c: Context<AppEnv>): Promise<Record<string, string> | undefined> {
+  const length = c.req.header('content-length');
+  if (!c.req.header('content-type') && (!length || length === '0')) return undefined;
+  const { note } = await readBody(c, AlertActionRequest);
+  return note ? { note } : undefined;
 }
 
 export const alertsRoute = new Hono<AppEnv>();
@@ -79,6 +87,7 @@ alertsRoute.get('/:id', requireRole('viewer'), async (c) => {
 
 alertsRoute.post('/:id/acknowledge', requireRole('operator'), async (c) => {
   const id = pathId(c);
+  const details = await actionNote(c);
   const row = await inTenant(c, async (s) => {
     const [cur] = await s.tx.select().from(alerts).where(eq(alerts.id, id)).for('update');
     if (!cur) return null;
@@ -89,7 +98,7 @@ alertsRoute.post('/:id/acknowledge', requireRole('operator'), async (c) => {
       .set({ acknowledgedBy: actorId(s.principal), acknowledgedAt: new Date() })
       .where(eq(alerts.id, id))
       .returning();
-    await s.audit({ action: 'alert.acknowledge', targetType: 'alert', targetId: id });
+    await s.audit({ action: 'alert.acknowledge', targetType: 'alert', targetId: id, details });
     return a;
   });
   if (!row) throw notFound();
@@ -100,6 +109,7 @@ alertsRoute.post('/:id/acknowledge', requireRole('operator'), async (c) => {
 
 alertsRoute.post('/:id/resolve', requireRole('operator'), async (c) => {
   const id = pathId(c);
+  const details = await actionNote(c);
   const row = await inTenant(c, async (s) => {
     const [cur] = await s.tx.select().from(alerts).where(eq(alerts.id, id)).for('update');
     if (!cur) return null;
@@ -109,7 +119,7 @@ alertsRoute.post('/:id/resolve', requireRole('operator'), async (c) => {
       .set({ state: 'resolved', resolution: 'manual', resolvedBy: actorId(s.principal), endedAt: new Date() })
       .where(eq(alerts.id, id))
       .returning();
-    await s.audit({ action: 'alert.resolve', targetType: 'alert', targetId: id });
+    await s.audit({ action: 'alert.resolve', targetType: 'alert', targetId: id, details });
     return a;
   });
   if (!row) throw notFound();

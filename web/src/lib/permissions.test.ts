@@ -14,6 +14,11 @@ describe('can', () => {
       'settings.manage',
       'config.batch',
       'config.template.write',
+      'alert.handle',
+      'alertRule.write',
+      'maintenance.write',
+      'channel.read',
+      'channel.manage',
     ] as const) {
       expect(can('viewer', a)).toBe(false);
     }
@@ -33,5 +38,9 @@ describe('can', () => {
     expect(can('operator', 'config.readSensitive')).toBe(true);
     expect(can('operator', 'settings.manage')).toBe(false);
     expect(can('admin', 'settings.manage')).toBe(true);
+    expect(can('operator', 'alert.handle')).toBe(true);
+    expect(can('operator', 'channel.read')).toBe(true);
+    expect(can('operator', 'channel.manage')).toBe(false);
+    expect(can('admin', 'channel.manage')).toBe(true);
   });
 });

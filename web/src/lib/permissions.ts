@@ -15,7 +15,12 @@ export type Action =
   | 'tenant.manage'
   | 'config.apply'
   | 'config.readSensitive'
-  | 'settings.manage';
+  | 'settings.manage'
+  | 'alert.handle'
+  | 'alertRule.write'
+  | 'maintenance.write'
+  | 'channel.read'
+  | 'channel.manage';
 
 const MIN: Record<Action, Role> = {
   'device.write': 'operator',
@@ -27,6 +32,11 @@ const MIN: Record<Action, Role> = {
   'user.manage': 'admin',
   'apiKey.manage': 'admin',
   'audit.read': 'admin',
+  'alert.handle': 'operator',
+  'alertRule.write': 'operator',
+  'maintenance.write': 'operator',
+  'channel.read': 'operator',
+  'channel.manage': 'admin',
   'tenant.manage': 'super_admin',
   'config.apply': 'operator',
   'config.readSensitive': 'operator',

@@ -4,12 +4,13 @@
 // A super admin works in a tenant it names per request (X-Tenant-Id), which an EventSource cannot send: it
 // opens the stream with a 60-second SSE token minted for that tenant instead, and since a token is only
 // valid when the stream connects, every reconnect fetches a new one and resumes after the last event seen.
-import { DeviceEvent, OperationDto, type SseTokenResponse } from '@tod/contracts';
+import { AlertStreamEvent, DeviceEvent, OperationDto, type SseTokenResponse } from '@tod/contracts';
 import { api } from '../api/client';
 
 export type LiveStatus = 'idle' | 'connecting' | 'live' | 'unavailable';
 type Listener = (e: DeviceEvent) => void;
 type OperationListener = (op: OperationDto) => void;
+type AlertListener = (e: AlertStreamEvent) => void;
 
 /** Stream events the hub derives that are not device events: alerts (fired, acknowledged, resolved), stored
  * configuration backups, configuration operations and batch progress. Subscribers get the parsed JSON and
@@ -74,6 +75,14 @@ class LiveFeed {
   subscribeOperations(fn: OperationListener): () => void {
     return this.onNamed('config-operation', (data) => {
       const r = OperationDto.safeParse(data);
+      if (r.success) fn(r.data);
+    });
+  }
+
+  /** Alert changes (SSE event `alert`): fired, resolved, acknowledged. */
+  subscribeAlerts(fn: AlertListener): () => void {
+    return this.onNamed('alert', (data) => {
+      const r = AlertStreamEvent.safeParse(data);
       if (r.success) fn(r.data);
     });
   }
