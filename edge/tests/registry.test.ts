@@ -78,6 +78,8 @@ describe('device registry in NATS KV', () => {
       tenantId: w.tenantA,
       collectorId: col.id,
       natsUrl: w.natsUrl,
+      // The tenant's export key, which the collector seals configuration exports to.
+      exportKey: { kty: 'EC', crv: 'P-256', x: expect.any(String), y: expect.any(String) },
     });
     const entry = DeviceRegistration.parse((await change(isPut(key1))).json());
     expect(entry).toMatchObject({

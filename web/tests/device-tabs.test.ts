@@ -174,6 +174,9 @@ describe('the device page tabs in Chromium', { timeout: 120_000 }, () => {
       'Interfaces',
       'Wireless',
       'Events & alerts',
+      'Configuration',
+      'Simple Config',
+      'Backups',
     ]);
     await expect(tabs.getByRole('link', { name: 'Overview' }).getAttribute('aria-current')).resolves.toBe(
       'page',
