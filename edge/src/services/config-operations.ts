@@ -31,7 +31,7 @@ function iso(d: Date | string | null): string | null {
   return (d instanceof Date ? d : new Date(d)).toISOString();
 }
 
-/** `k=v` pairs whose property is a secret, masked (for viewers). */
+/** `k=v` pairs whose property is a secret, masked (stored operations, viewers' menus). */
 export function maskCommand(line: string): string {
   return line.replace(/([a-z0-9-]+)=("(?:[^"\\]|\\.)*"|\S*)/g, (m, k: string) =>
     isSensitiveField(k) ? `${k}=${MASKED_VALUE}` : m,
@@ -62,9 +62,11 @@ export async function createOperation(
   values: Pick<OperationRow, 'tenantId' | 'deviceId' | 'kind' | 'mode' | 'commands' | 'createdBy'> &
     Partial<Pick<OperationRow, 'timeoutSeconds' | 'snapshotId'>>,
 ): Promise<OperationRow> {
+  // The record keeps what was done, never the secrets it set: the commands went to the collector as sent,
+  // and the row holds them with secret values masked (it is readable through the API and rests unsealed).
   const [row] = await tx
     .insert(configOperations)
-    .values({ ...values, state: 'applying' })
+    .values({ ...values, commands: values.commands.map(maskCommand), state: 'applying' })
     .returning();
   return row!;
 }
