@@ -13,9 +13,13 @@ import {
   withDatabase,
 } from '../../drizzle/src/migrate';
 import { startEmbeddedPostgres } from '../../scripts/services/postgres';
+import { buildWebIfStale } from '../../scripts/stack';
 import { TEMPLATE_DB, TEST_APP_PASSWORD, TEST_OWNER_PASSWORD } from './constants';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // The portal build, once and before any file runs: several browser-test files start stacks at once, and
+  // concurrent `vite build`s into one output directory break each other (on a clean checkout, none is there).
+  await buildWebIfStale((line) => console.log(line));
   const dir = await mkdtemp(join(tmpdir(), 'tod-test-pg-'));
   const pg = await startEmbeddedPostgres({ dataDir: dir, ephemeral: true });
   await bootstrapDatabase({
