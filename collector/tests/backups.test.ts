@@ -20,7 +20,7 @@ import { RouterSession } from '../src/routeros/session';
 import {
   type CollectorKeys,
   newCollectorKeys,
-  pollSteps,
+  pollRound,
   registerDevice,
   StreamTap,
   tempDir,
@@ -104,19 +104,9 @@ beforeAll(async () => {
   );
 });
 
-const inFlight = () => Number(/tod_collector_polls_in_flight (\d+)/.exec(collector.metrics.render())?.[1]);
-
 /** Both clocks advance; every device takes one slot (its poll and any backup) and the events are in the stream. */
 async function round(ms: number): Promise<void> {
-  const steps = pollSteps(collector.metrics);
-  simClock.advance(ms);
-  await clock.advance(ms);
-  await until(
-    () => [pollSteps(collector.metrics), inFlight()],
-    ([n, f]) => n! >= steps + DEVICES && f === 0,
-    20_000,
-    'slots finished',
-  );
+  await pollRound(collector, { clock, simClock, ms, slots: DEVICES });
   await tap.settle(nc, collector);
 }
 

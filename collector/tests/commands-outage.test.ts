@@ -2,26 +2,15 @@
 // reverted, keeps the `reverted` event in its outbox, and publishes it once NATS is back (same port and store).
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type CommandReply, commandSubject } from '@tod/contracts';
-import pino from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type NatsHandle, startNats } from '../../scripts/services/nats';
 import { ManualClock as SimClock } from '../../simulator/src/device/clock';
 import { type Fleet, startFleet } from '../../simulator/src/fleet';
 import { onFileEnd } from '../../tests/env/cleanup';
 import { ManualClock } from '../src/clock';
-import { Collector } from '../src/collector';
-import { loadCollectorConfig } from '../src/config';
+import type { Collector } from '../src/collector';
 import { ensureEventStream } from '../src/relay/relay';
-import {
-  newCollectorKeys,
-  pollSteps,
-  readStream,
-  registerDevice,
-  stablePort,
-  tempDir,
-  until,
-  uuid,
-} from './harness';
+import { pollRound, readStream, stablePort, startCollectorWithDevice, tempDir, until, uuid } from './harness';
 
 const TENANT = uuid(0xa, 4);
 const COLLECTOR = uuid(0xc, 4);
@@ -37,18 +26,7 @@ let collector: Collector;
 const simClock = new SimClock(START);
 const clock = new ManualClock(START);
 
-const inFlight = () => Number(/tod_collector_polls_in_flight (\d+)/.exec(collector.metrics.render())?.[1]);
-async function pollRound(): Promise<void> {
-  const steps = pollSteps(collector.metrics);
-  simClock.advance(60_000);
-  await clock.advance(60_000);
-  await until(
-    () => [pollSteps(collector.metrics), inFlight()],
-    ([n, f]) => n! >= steps + 1 && f === 0,
-    20_000,
-    'slot finished',
-  );
-}
+const round = () => pollRound(collector, { clock, simClock, ms: 60_000 });
 
 beforeAll(async () => {
   natsOpts = { dir: await tempDir('tod-col-cmd-outage-nats-'), port: await stablePort() };
@@ -71,35 +49,14 @@ beforeAll(async () => {
     rebootDurationMs: 2000,
   });
   onFileEnd(() => fleet.stop());
-  const keys = await newCollectorKeys();
-  collector = new Collector({
+  collector = await startCollectorWithDevice({
     nc,
-    identity: { tenantId: TENANT, collectorId: COLLECTOR, privateKey: keys.privateKey },
-    config: loadCollectorConfig({
-      TOD_COLLECTOR_STATE_DIR: await tempDir('tod-col-cmd-outage-'),
-      BACKUP_STARTUP_SPREAD_S: '0',
-      CONNECT_TIMEOUT_S: '2',
-      COMMAND_TIMEOUT_S: '5',
-    }),
-    logger: pino({ level: 'silent' }),
-    clock,
-    random: () => 0,
-  });
-  await collector.start();
-  onFileEnd(() => collector.stop(2000));
-  await registerDevice(nc, { tenantId: TENANT, collectorId: COLLECTOR }, keys.publicKey, {
-    deviceId: DEVICE,
+    ids: { tenantId: TENANT, collectorId: COLLECTOR, deviceId: DEVICE },
     port: fleet.manifest.devices[0]!.port,
-    tlsMode: 'plain',
-    pollIntervalSeconds: 60,
+    clock,
+    stateDirPrefix: 'tod-col-cmd-outage-',
   });
-  await until(
-    () => collector.deviceCount,
-    (n) => n === 1,
-    10_000,
-    'registry applied',
-  );
-  await pollRound();
+  await round();
 });
 
 describe('operation events across a NATS outage', () => {
@@ -120,8 +77,8 @@ describe('operation events across a NATS outage', () => {
 
     await nats!.stop();
     nats = undefined;
-    await pollRound(); // the device reverts on its own clock and reboots …
-    await pollRound(); // … and the collector sees it: the event waits in the outbox
+    await round(); // the device reverts on its own clock and reboots …
+    await round(); // … and the collector sees it: the event waits in the outbox
     expect(collector.outboxDepth).toBeGreaterThan(0);
 
     nats = await startNats(natsOpts);

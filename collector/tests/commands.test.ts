@@ -4,18 +4,16 @@
 // the device's text, bulk CLI and binary backups.
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type CollectorCommandInput, type CommandReply, commandSubject } from '@tod/contracts';
-import pino from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock as SimClock } from '../../simulator/src/device/clock';
 import { type Fleet, startFleet } from '../../simulator/src/fleet';
 import { freshNats } from '../../tests/env';
 import { onFileEnd } from '../../tests/env/cleanup';
 import { ManualClock } from '../src/clock';
-import { Collector } from '../src/collector';
-import { loadCollectorConfig } from '../src/config';
+import type { Collector } from '../src/collector';
 import { ensureEventStream } from '../src/relay/relay';
 import { RouterSession } from '../src/routeros/session';
-import { newCollectorKeys, pollSteps, registerDevice, StreamTap, tempDir, until, uuid } from './harness';
+import { pollRound, StreamTap, startCollectorWithDevice, until, uuid } from './harness';
 
 const TENANT = uuid(0xa, 3);
 const COLLECTOR = uuid(0xc, 3);
@@ -57,18 +55,9 @@ async function request(body: unknown, raw = false): Promise<CommandReply> {
 }
 const send = (cmd: CollectorCommandInput) => request(cmd);
 
-const inFlight = () => Number(/tod_collector_polls_in_flight (\d+)/.exec(collector.metrics.render())?.[1]);
 /** Both clocks advance by a poll interval; the device's slot finishes and its events are in the stream. */
-async function pollRound(): Promise<void> {
-  const steps = pollSteps(collector.metrics);
-  simClock.advance(60_000);
-  await clock.advance(60_000);
-  await until(
-    () => [pollSteps(collector.metrics), inFlight()],
-    ([n, f]) => n! >= steps + 1 && f === 0,
-    20_000,
-    'slot finished',
-  );
+async function round(): Promise<void> {
+  await pollRound(collector, { clock, simClock, ms: 60_000 });
   await tap.settle(nc, collector);
 }
 const opStates = (operationId: string) =>
@@ -92,37 +81,15 @@ beforeAll(async () => {
     rebootDurationMs: 2000,
   });
   onFileEnd(() => fleet.stop());
-  const keys = await newCollectorKeys();
-  const stateDir = await tempDir('tod-col-commands-');
-  collector = new Collector({
+  collector = await startCollectorWithDevice({
     nc,
-    identity: { tenantId: TENANT, collectorId: COLLECTOR, privateKey: keys.privateKey },
-    config: loadCollectorConfig({
-      TOD_COLLECTOR_STATE_DIR: stateDir,
-      BACKUP_STARTUP_SPREAD_S: '0',
-      CONNECT_TIMEOUT_S: '2',
-      COMMAND_TIMEOUT_S: '5',
-      BREAKER_THRESHOLD: '100',
-    }),
-    logger: pino({ level: 'silent' }),
-    clock,
-    random: () => 0,
-  });
-  await collector.start();
-  onFileEnd(() => collector.stop(2000));
-  await registerDevice(nc, { tenantId: TENANT, collectorId: COLLECTOR }, keys.publicKey, {
-    deviceId: DEVICE,
+    ids: { tenantId: TENANT, collectorId: COLLECTOR, deviceId: DEVICE },
     port: fleet.manifest.devices[0]!.port,
-    tlsMode: 'plain',
-    pollIntervalSeconds: 60,
+    clock,
+    stateDirPrefix: 'tod-col-commands-',
+    env: { BREAKER_THRESHOLD: '100' },
   });
-  await until(
-    () => collector.deviceCount,
-    (n) => n === 1,
-    10_000,
-    'registry applied',
-  );
-  await pollRound();
+  await round();
 });
 
 describe('command channel', () => {
@@ -207,7 +174,7 @@ describe('command channel', () => {
       error: { code: 'not_pending' },
     });
     simClock.advance(200_000);
-    await pollRound();
+    await round();
     expect((await onDevice((s) => s.run('/system/identity/print')))[0]?.name).toBe('confirmed-name');
     expect(await onDevice((s) => s.run('/system/scheduler/print'))).toHaveLength(0);
     expect(opStates(op)).toEqual(['applying', 'pending-confirmation', 'confirmed']);
@@ -226,8 +193,8 @@ describe('command channel', () => {
       }),
     ).toMatchObject({ ok: true, result: { state: 'pending-confirmation' } });
     expect((await onDevice((s) => s.run('/system/identity/print')))[0]?.name).toBe('unconfirmed');
-    await pollRound(); // the revert ran on the device's clock (30 s), it reboots (2 s) …
-    await pollRound(); // … and the next poll sees it back, without the revert entry
+    await round(); // the revert ran on the device's clock (30 s), it reboots (2 s) …
+    await round(); // … and the next poll sees it back, without the revert entry
     expect(opStates(op)).toEqual(['applying', 'pending-confirmation', 'reverted']);
     expect((await onDevice((s) => s.run('/system/identity/print')))[0]?.name).toBe('confirmed-name');
     expect(await send({ op: 'config.confirm', deviceId: DEVICE, operationId: op })).toMatchObject({
@@ -254,10 +221,10 @@ describe('command channel', () => {
       ok: false,
       error: { code: 'device_unreachable' },
     });
-    await pollRound();
+    await round();
     expect(statuses().at(-1)).toBe('unreachable');
-    await pollRound();
-    await pollRound();
+    await round();
+    await round();
     await until(
       () => opStates(op),
       (s) => s.includes('reverted'),

@@ -205,6 +205,71 @@ export async function stepWhenIdle(
   await clock.advance(ms);
 }
 
+/** Advances the collector's manual clock (and the simulator's, when given) by `ms` and waits until `slots` more
+ * poll slots ran to their end: the poll, then any backup or safe-apply check on the same slot. */
+export async function pollRound(
+  collector: Collector,
+  opts: {
+    clock: { advance(ms: number): Promise<void> };
+    simClock?: { advance(ms: number): void };
+    ms: number;
+    slots?: number;
+  },
+): Promise<void> {
+  const steps = pollSteps(collector.metrics);
+  opts.simClock?.advance(opts.ms);
+  await opts.clock.advance(opts.ms);
+  await until(
+    () => [pollSteps(collector.metrics), collector.pollsInFlight],
+    ([n, f]) => n! >= steps + (opts.slots ?? 1) && f === 0,
+    20_000,
+    'poll slots finished',
+  );
+}
+
+/** A collector run in-process without an edge (its keys made here, manual clock), with one device registered
+ * in its registry at `port`; resolves once it knows the device. Stopped at the end of the file. */
+export async function startCollectorWithDevice(opts: {
+  nc: NatsConnection;
+  ids: { tenantId: string; collectorId: string; deviceId: string };
+  port: number;
+  clock: Clock;
+  stateDirPrefix: string;
+  env?: Record<string, string>;
+}): Promise<Collector> {
+  const { tenantId, collectorId, deviceId } = opts.ids;
+  const keys = await newCollectorKeys();
+  const collector = new Collector({
+    nc: opts.nc,
+    identity: { tenantId, collectorId, privateKey: keys.privateKey },
+    config: loadCollectorConfig({
+      TOD_COLLECTOR_STATE_DIR: await tempDir(opts.stateDirPrefix),
+      BACKUP_STARTUP_SPREAD_S: '0',
+      CONNECT_TIMEOUT_S: '2',
+      COMMAND_TIMEOUT_S: '5',
+      ...opts.env,
+    }),
+    logger: pino({ level: 'silent' }),
+    clock: opts.clock,
+    random: () => 0,
+  });
+  await collector.start();
+  onFileEnd(() => collector.stop(2000));
+  await registerDevice(opts.nc, { tenantId, collectorId }, keys.publicKey, {
+    deviceId,
+    port: opts.port,
+    tlsMode: 'plain',
+    pollIntervalSeconds: 60,
+  });
+  await until(
+    () => collector.deviceCount,
+    (n) => n === 1,
+    10_000,
+    'registry applied',
+  );
+  return collector;
+}
+
 export async function until<T>(
   read: () => T | Promise<T>,
   ok: (v: T) => boolean,
